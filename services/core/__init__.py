@@ -1,0 +1,1 @@
+"""Shared core: settings, topic names, models, schemas, logging, metrics, CLI."""

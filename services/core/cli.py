@@ -1,0 +1,141 @@
+"""`newsflow` command line: run services, the local dev system, offline stages, evals."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from services.core.settings import SERVICE_SETTINGS
+
+SERVICES = tuple(SERVICE_SETTINGS)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one service in the foreground (settings from NEWSFLOW_*)")
+    run.add_argument("service", choices=SERVICES)
+
+    dev = sub.add_parser("dev", help="local Kafka + all five services, restarted if they die")
+    dev.add_argument("--kafka-port", type=int, default=9092)
+    dev.add_argument("--data-dir", type=Path, default=Path(".data"))
+    dev.add_argument("--no-kafka", action="store_true", help="use an already running broker")
+    dev.add_argument("--sample", action="append", default=[], help="file or folder to ingest once ready")
+
+    topics = sub.add_parser("topics", help="create the contract topics (idempotent)")
+    topics.add_argument("action", choices=["create", "list"])
+
+    kafka = sub.add_parser("kafka", help="run the local single-node Kafka broker (from Maven jars)")
+    kafka.add_argument("--port", type=int, default=9092)
+    kafka.add_argument("--data-dir", type=Path, default=Path(".data/kafka"))
+
+    ingest = sub.add_parser(
+        "ingest", help="send files/folders (.html .txt .json .jsonl, .gz) to the ingest API"
+    )
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--api", default="http://127.0.0.1:8000")
+    ingest.add_argument("--format", default=None)
+    ingest.add_argument("--concurrency", type=int, default=8)
+    ingest.add_argument("--no-progress", action="store_true")
+
+    norm = sub.add_parser("normalize", help="raw file(s) -> normalized article JSON lines")
+    norm.add_argument("files", nargs="+")
+    norm.add_argument("--format", choices=["auto", "html", "text", "feed", "json"], default=None)
+    norm.add_argument("--url", default=None)
+
+    for name, help_text in (
+        ("categorize", "article JSON lines -> categorized"),
+        ("dedupe", "article JSON lines -> with dedupe verdicts"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("file", nargs="?", default="-")
+
+    rel = sub.add_parser("related", help="article JSON lines -> related lists")
+    rel.add_argument("file", nargs="?", default="-")
+    rel.add_argument("--top", type=int, default=10)
+
+    proc = sub.add_parser("process", help="normalize + categorize + dedupe offline")
+    proc.add_argument("files", nargs="+")
+    proc.add_argument("--format", choices=["auto", "html", "text", "feed", "json"], default=None)
+
+    ev = sub.add_parser("eval", help="measure quality and speed on public corpora")
+    ev.add_argument("what", choices=["extraction", "categorizer", "dedupe", "related"])
+    ev.add_argument("--corpus", type=Path, default=None)
+    ev.add_argument("--limit", type=int, default=None)
+
+    train = sub.add_parser("train", help="train a bundled model")
+    train.add_argument("what", choices=["categorizer"])
+    train.add_argument("--corpus", type=Path, default=DEFAULT_CORPORA)
+    train.add_argument("--out", type=Path, default=None)
+
+    settings = sub.add_parser("settings", help="print every setting with its env var and default")
+    settings.add_argument("--markdown", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    match args.command:
+        case "run":
+            module = importlib.import_module(f"services.{args.service}.app")
+            module.main(SERVICE_SETTINGS[args.service]())
+            return 0
+        case "dev":
+            from services.core.commands.dev import run_dev
+
+            return run_dev(args.kafka_port, args.data_dir, not args.no_kafka, args.sample)
+        case "topics":
+            from services.core.commands.topics import run_topics
+
+            return run_topics(args.action)
+        case "kafka":
+            from services.core.commands.dev import run_kafka
+
+            return run_kafka(args.port, args.data_dir)
+        case "ingest":
+            from services.ingest.upload import run_upload
+
+            return run_upload(args.paths, args.api, args.format, args.concurrency, not args.no_progress)
+        case "normalize":
+            from services.core.commands.offline import run_normalize
+
+            return run_normalize(args.files, args.format, args.url, out)
+        case "categorize":
+            from services.core.commands.offline import run_categorize
+
+            return run_categorize(args.file, out)
+        case "dedupe":
+            from services.core.commands.offline import run_dedupe
+
+            return run_dedupe(args.file, out)
+        case "related":
+            from services.core.commands.offline import run_related
+
+            return run_related(args.file, args.top, out)
+        case "process":
+            from services.core.commands.offline import run_process
+
+            return run_process(args.files, args.format, out)
+        case "eval":
+            from services.core.commands.evaluate import run_eval
+
+            return run_eval(args.what, args.corpus, args.limit, out)
+        case "train":
+            from services.core.commands.evaluate import run_train
+
+            return run_train(args.what, args.corpus, args.out, out)
+        case "settings":
+            from services.core.commands.settings_doc import run_settings
+
+            return run_settings(args.markdown, out)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

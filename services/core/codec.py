@@ -1,0 +1,36 @@
+"""Bytes <-> models for every topic, with decode errors that name their cause.
+
+Stages decode their input here so that anything not matching the contract becomes a
+`DecodeError` (and so a DLQ record), never an exception that stops a partition.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import msgspec
+
+from services.core.exceptions import DecodeError
+from services.core.models import Article, DlqRecord, LatestView, RawArticle, RelatedList
+
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
+_decoders = {
+    cls: msgspec.json.Decoder(cls) for cls in (RawArticle, Article, DlqRecord, LatestView, RelatedList)
+}
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(data: bytes | None, cls: type[T]) -> T:
+    if not data:
+        raise DecodeError("empty_value", "message has no value")
+    try:
+        return _decoders[cls].decode(data)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        raise DecodeError("schema", f"not a valid {cls.__name__}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise DecodeError("json", f"not JSON: {exc}") from exc

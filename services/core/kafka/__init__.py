@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by all services: client settings and topic administration."""

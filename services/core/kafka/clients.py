@@ -1,0 +1,57 @@
+"""aiokafka keyword arguments derived from KafkaSettings (security, sizes, compression)."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from services.core.settings import KafkaSettings
+
+
+def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
+    if settings.security_protocol not in ("SSL", "SASL_SSL"):
+        return None
+    context = ssl.create_default_context(cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None)
+    if settings.ssl_certfile:
+        context.load_cert_chain(
+            str(settings.ssl_certfile),
+            str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+        )
+    return context
+
+
+def common_kwargs(settings: KafkaSettings) -> dict[str, Any]:
+    """Connection and security options every aiokafka client takes."""
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": settings.security_protocol,
+        "request_timeout_ms": settings.request_timeout_ms,
+    }
+    if settings.sasl_mechanism:
+        kwargs["sasl_mechanism"] = settings.sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.sasl_username
+        kwargs["sasl_plain_password"] = (
+            settings.sasl_password.get_secret_value() if settings.sasl_password else None
+        )
+    context = ssl_context(settings)
+    if context is not None:
+        kwargs["ssl_context"] = context
+    return kwargs
+
+
+def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
+    """Durable producer: acks from all in-sync replicas, idempotent, compressed."""
+    return common_kwargs(settings) | {
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": None if settings.compression == "none" else settings.compression,
+        "max_request_size": settings.max_message_bytes,
+        "linger_ms": 5,
+    }
+
+
+def consumer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
+    return common_kwargs(settings) | {
+        "max_partition_fetch_bytes": settings.max_message_bytes,
+        "fetch_max_bytes": max(settings.max_message_bytes, 52_428_800),
+    }

@@ -1,0 +1,68 @@
+"""Every Prometheus metric newsflow exports, in one place.
+
+Dashboards and alert rules in deploy/ may only query names defined here (a test reads
+them from this module). Labels stay low-cardinality: service, stage, topic, reason,
+route template, status code.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, Info, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+SIZE_BUCKETS = (1e3, 4e3, 16e3, 64e3, 256e3, 1e6, 4e6, 16e6)
+
+SERVICE_INFO = Info("newsflow_service", "Which newsflow service and version this process runs.")
+
+MESSAGES_IN = Counter(
+    "newsflow_messages_in_total", "Messages consumed, per stage and topic.", ["stage", "topic"]
+)
+MESSAGES_OUT = Counter(
+    "newsflow_messages_out_total", "Messages produced, per stage and topic.", ["stage", "topic"]
+)
+DLQ = Counter("newsflow_dlq_total", "Messages sent to the dead-letter topic.", ["stage", "reason"])
+PROCESSING = Histogram(
+    "newsflow_processing_seconds",
+    "Time to process one message in a stage.",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+)
+E2E_LATENCY = Histogram(
+    "newsflow_e2e_latency_seconds",
+    "From ingest.received_at to the message leaving this stage (sink: visible in the API).",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+)
+ARTICLE_BYTES = Histogram(
+    "newsflow_article_bytes", "Size of consumed message values.", ["stage"], buckets=SIZE_BUCKETS
+)
+INGEST_ACCEPTED = Counter(
+    "newsflow_ingest_accepted_total", "Articles acked by Kafka and answered 202.", ["source"]
+)
+INGEST_REJECTED = Counter(
+    "newsflow_ingest_rejected_total", "Articles refused by the ingest API.", ["status", "reason"]
+)
+DEDUPE_VERDICTS = Counter(
+    "newsflow_dedupe_verdicts_total", "Deduper verdicts by status and kind.", ["status", "kind"]
+)
+PRODUCER_ERRORS = Counter("newsflow_producer_errors_total", "Produce requests that failed.", ["stage"])
+TABLE_KEYS = Gauge("newsflow_table_keys", "Keys held in a local state table.", ["table"])
+CONSUMER_LAG = Gauge(
+    "newsflow_consumer_lag",
+    "Messages behind the end of each assigned partition.",
+    ["stage", "topic", "partition"],
+)
+HTTP_REQUESTS = Counter(
+    "newsflow_http_requests_total", "HTTP requests by route and status.", ["route", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "newsflow_http_request_seconds",
+    "HTTP request latency by route.",
+    ["route"],
+    buckets=LATENCY_BUCKETS,
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """Body and content type of /metrics."""
+    return generate_latest(), CONTENT_TYPE_LATEST

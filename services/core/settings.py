@@ -1,0 +1,118 @@
+"""All settings of all services, read from `NEWSFLOW_*` environment variables.
+
+One pydantic-settings class per service, frozen, nested with `__`
+(`NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS`, `NEWSFLOW_HTTP__PORT`). Settings are built in
+`main()` and passed down; nothing reads the environment at import time, so tests and
+`newsflow dev` can run several services with different settings in one machine.
+The README's configuration table is generated from these classes
+(`newsflow settings --markdown`), so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class KafkaSettings(BaseModel):
+    """How every client (producer, consumer, admin, faust) reaches the brokers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(None, description="CA bundle for TLS.")
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    compression: Literal["none", "gzip", "lz4", "zstd"] = Field(
+        "lz4", description="Producer compression; raw HTML compresses 5-10x."
+    )
+    max_message_bytes: int = Field(
+        16 * MiB, description="Largest record produced/fetched; topics are created to match."
+    )
+    request_timeout_ms: int = 30_000
+
+
+class TopicSettings(BaseModel):
+    """Names and shapes of the contract topics (see services/core/topics.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prefix: str = Field("", description="Prepended to every topic name, e.g. `staging.`.")
+    partitions: int = Field(6, ge=1, description="Partitions of every contract topic.")
+    replication_factor: int = Field(1, ge=1)
+    create: bool = Field(True, description="Create missing topics at service start-up.")
+
+
+class HttpSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Field(Path(".data"), description="Local state (RocksDB tables, caches).")
+
+
+class IngestSettings(_Base):
+    """`newsflow run ingest`: the HTTP front door."""
+
+    http: HttpSettings = HttpSettings(port=8000)
+    max_body_bytes: int = Field(10 * MiB, description="Largest single article body (413 above).")
+    max_batch_bytes: int = Field(64 * MiB, description="Largest NDJSON batch request (413 above).")
+    max_batch_lines: int = Field(10_000, description="Most lines in one batch request.")
+    produce_timeout_s: float = Field(15.0, description="Give up (503) if the broker has not acked.")
+
+
+class _StageBase(_Base):
+    app_id_prefix: str = Field("newsflow", description="faust app id = consumer group prefix.")
+    store: Literal["memory", "rocksdb"] = Field(
+        "rocksdb", description="faust table store: rocksdb (RocksDB via rocksdict) or memory."
+    )
+
+
+class NormalizerSettings(_StageBase):
+    http: HttpSettings = HttpSettings(port=8011)
+    max_chars: int = Field(5_000_000, description="Longer inputs are truncated with a warning.")
+
+
+class CategorizerSettings(_StageBase):
+    http: HttpSettings = HttpSettings(port=8012)
+    model_path: Path | None = Field(None, description="Model file; default: the bundled one.")
+    section_table: Path | None = Field(None, description="Section->IPTC table override (JSON).")
+
+
+class DeduperSettings(_StageBase):
+    http: HttpSettings = HttpSettings(port=8013)
+    window_days: float = Field(7.0, gt=0, description="How long an article stays in the index.")
+
+
+class SinkSettings(_StageBase):
+    http: HttpSettings = HttpSettings(port=8001)
+    latest_size: int = Field(50, ge=1, description="Articles kept per latest view.")
+    related_k: int = Field(10, ge=0, description="Related articles kept per article.")
+
+
+SERVICE_SETTINGS: dict[str, type[_Base]] = {
+    "ingest": IngestSettings,
+    "normalizer": NormalizerSettings,
+    "categorizer": CategorizerSettings,
+    "deduper": DeduperSettings,
+    "sink": SinkSettings,
+}

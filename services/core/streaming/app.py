@@ -1,0 +1,93 @@
+"""Build a faust App from settings: broker, security, sizes, state store, web server.
+
+One factory so that every stream service talks to Kafka the same way, and no module
+creates an App at import time (settings are only known in main()).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from services import __version__
+from services.core.kafka.clients import ssl_context
+from services.core.metrics import SERVICE_INFO
+from services.core.settings import KafkaSettings, _StageBase
+from services.core.streaming.web import add_health_pages
+
+
+def app_id(settings: _StageBase, service: str) -> str:
+    """Consumer group id and changelog-topic prefix; the topic prefix keeps deployments apart."""
+    return f"{settings.topics.prefix}{settings.app_id_prefix}-{service}"
+
+
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    if kafka.sasl_mechanism:
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=ssl_context(kafka),
+        )
+    context = ssl_context(kafka)
+    return faust.SSLCredentials(context) if context else None
+
+
+@dataclass
+class StreamService:
+    """A built faust app plus the internal topics it needs before it joins its group."""
+
+    name: str
+    app: faust.App
+    settings: _StageBase
+    internal_topics: list[str] = field(default_factory=list)
+
+    def internal_topic(self, suffix: str) -> faust.types.TopicT:
+        """A repartition topic owned by this service (`<app id>-<suffix>`)."""
+        name = f"{app_id(self.settings, self.name)}-{suffix}"
+        self.internal_topics.append(name)
+        return self.app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=self.settings.topics.partitions,
+            internal=True,
+        )
+
+
+def make_service(service: str, settings: _StageBase) -> StreamService:
+    return StreamService(service, make_app(service, settings), settings)
+
+
+def make_app(service: str, settings: _StageBase) -> faust.App:
+    kafka = settings.kafka
+    datadir = settings.data_dir / service
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id(settings, service),
+        broker=[f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")],
+        broker_credentials=broker_credentials(kafka),
+        store=f"{settings.store}://",
+        datadir=str(datadir),
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=True,
+        web_bind=settings.http.host,
+        web_host=settings.http.host,
+        web_port=settings.http.port,
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=settings.topics.replication_factor,
+        producer_acks=-1,
+        producer_compression_type=None if kafka.compression == "none" else kafka.compression,
+        producer_max_request_size=kafka.max_message_bytes,
+        consumer_max_fetch_size=kafka.max_message_bytes,
+        broker_request_timeout=max(kafka.request_timeout_ms / 1000, 90.0),
+    )
+    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsflow_faust")
+    add_health_pages(app)
+    SERVICE_INFO.info({"service": service, "version": __version__})
+    return app

@@ -1,0 +1,43 @@
+"""Run a faust App as a worker process with newsflow's JSON logs and topic creation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import faust
+
+from services.core import jsonlog
+from services.core.kafka.admin import ensure_topics
+from services.core.streaming.app import StreamService
+from services.core.topics import Topics
+
+
+class _Worker(faust.Worker):
+    """faust's worker, but logging through our JSON handler and without the spinner."""
+
+    service: str = "newsflow"
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        jsonlog.setup(self.service, logging.getLevelName(level or logging.INFO))
+
+
+def run_worker(service: StreamService) -> None:
+    """Create contract and internal topics, then run until SIGTERM/SIGINT.
+
+    Internal repartition topics must exist before the worker joins its group: faust's
+    assignor ignores topics missing at assignment time until the next rebalance.
+    """
+    settings = service.settings
+    jsonlog.setup(service.name, settings.log_level)
+    topics = Topics(settings.topics)
+    specs = [topics.internal_spec(name, settings.kafka) for name in service.internal_topics]
+    if settings.topics.create:
+        specs = topics.specs(settings.kafka) + specs
+    if specs:
+        asyncio.run(ensure_topics(settings.kafka, specs))
+        # asyncio.run() leaves no current loop behind; faust's worker needs one.
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = _Worker(service.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.service = service.name
+    worker.execute_from_commandline()

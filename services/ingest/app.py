@@ -1,0 +1,194 @@
+"""The ingest HTTP service: validate, produce to news.raw, answer 202 after the broker acked.
+
+Handlers only decode the request, call services.ingest.requests, produce and encode
+the answer. A 202 means the record is on the broker with acks=all; when Kafka cannot
+take it in time the client gets 503 with Retry-After, never a false 202.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+
+from services import __version__
+from services.core import jsonlog, metrics
+from services.core.codec import encode
+from services.core.http import add_ops_routes, metrics_middleware
+from services.core.kafka.admin import ensure_topics
+from services.core.kafka.clients import producer_kwargs
+from services.core.models import RawArticle
+from services.core.settings import IngestSettings
+from services.core.topics import Topics
+from services.ingest import requests
+from services.ingest.exceptions import IngestError, TooLarge, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _State:
+    """Per-app mutable state: aiohttp freezes the app mapping once it starts."""
+
+    producer: AIOKafkaProducer | None = None
+
+
+STATE = web.AppKey("state", _State)
+SETTINGS = web.AppKey("settings", IngestSettings)
+
+
+def _error(exc: IngestError) -> web.Response:
+    metrics.INGEST_REJECTED.labels(str(exc.status), exc.reason).inc()
+    headers = {"Retry-After": "5"} if exc.status in (429, 503) else None
+    return web.json_response({"error": exc.reason, "detail": str(exc)}, status=exc.status, headers=headers)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _produce(app: web.Application, articles: list[RawArticle]) -> list[BaseException | None]:
+    """Send all, then wait for every ack; one result per article (None = acked)."""
+    producer = app[STATE].producer
+    settings = app[SETTINGS]
+    if producer is None:
+        return [Unavailable("starting", "producer not started")] * len(articles)
+    topic = Topics(settings.topics).raw
+
+    async def one(article: RawArticle) -> None:
+        future = await producer.send(topic, encode(article), key=article.ingest.id.encode())
+        await future
+
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(one(a) for a in articles), return_exceptions=True),
+            timeout=settings.produce_timeout_s,
+        )
+    except TimeoutError:
+        results = [TimeoutError("broker did not ack in time")] * len(articles)
+    for result, article in zip(results, articles, strict=True):
+        if result is None:
+            metrics.INGEST_ACCEPTED.labels(article.ingest.source).inc()
+            metrics.MESSAGES_OUT.labels("ingest", topic).inc()
+        else:
+            metrics.PRODUCER_ERRORS.labels("ingest").inc()
+            log.warning("produce failed", extra={"ingest_id": article.ingest.id, "error": repr(result)})
+    return list(results)
+
+
+async def post_article(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    limits = requests.Limits(settings.max_body_bytes, settings.max_batch_lines)
+    try:
+        body = await _read_body(request, settings.max_body_bytes + 65536)
+        if request.content_type in ("text/html", "text/plain"):
+            article = requests.from_raw_body(
+                body, request.content_type, limits, request.query.get("url"), request.charset
+            )
+        elif request.content_type in ("application/json", "application/octet-stream", ""):
+            article = requests.from_json(body, limits)
+        else:
+            return _error(
+                requests.BadRequest(
+                    "unsupported_media_type",
+                    "send application/json, text/html or text/plain",
+                )
+            )
+        (result,) = await _produce(request.app, [article])
+        if result is not None:
+            raise Unavailable("kafka_unavailable", "could not store the article; retry later")
+    except IngestError as exc:
+        return _error(exc)
+    return web.json_response({"id": article.ingest.id}, status=202)
+
+
+async def post_batch(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    limits = requests.Limits(settings.max_body_bytes, settings.max_batch_lines)
+    try:
+        body = await _read_body(request, settings.max_batch_bytes)
+        accepted, errors = requests.from_ndjson(body, limits)
+    except IngestError as exc:
+        return _error(exc)
+    for error in errors:
+        metrics.INGEST_REJECTED.labels("400", error["reason"]).inc()
+    results = await _produce(request.app, [a for _, a in accepted])
+    ids: list[str] = []
+    for (line, article), result in zip(accepted, results, strict=True):
+        if result is None:
+            ids.append(article.ingest.id)
+        else:
+            errors.append({"line": line, "reason": "kafka_unavailable", "error": repr(result)})
+    errors.sort(key=lambda e: e["line"])
+    status = 202 if ids else (503 if any(e["reason"] == "kafka_unavailable" for e in errors) else 400)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return web.json_response({"ids": ids, "errors": errors}, status=status, headers=headers)
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.json_response({"service": "newsflow-ingest", "version": __version__})
+
+
+def build(settings: IngestSettings) -> web.Application:
+    app = web.Application(
+        middlewares=[metrics_middleware],
+        client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes) + 65536,
+    )
+    app[SETTINGS] = settings
+    app[STATE] = _State()
+    app.router.add_get("/", index)
+    app.router.add_post("/v1/articles", post_article)
+    app.router.add_post("/v1/articles/batch", post_batch)
+    add_ops_routes(app, lambda: _ready(app))
+    app.cleanup_ctx.append(_kafka_producer)
+    return app
+
+
+def _ready(app: web.Application) -> tuple[bool, str]:
+    producer = app[STATE].producer
+    if producer is None:
+        return False, "starting"
+    if producer._closed:
+        return False, "producer closed"
+    return True, "ok"
+
+
+async def _kafka_producer(app: web.Application) -> Any:
+    settings = app[SETTINGS]
+    if settings.topics.create:
+        await ensure_topics(settings.kafka, Topics(settings.topics).specs(settings.kafka))
+    producer = AIOKafkaProducer(**producer_kwargs(settings.kafka), client_id="newsflow-ingest")
+    await producer.start()
+    app[STATE].producer = producer
+    log.info("ingest ready", extra={"port": settings.http.port})
+    try:
+        yield
+    finally:
+        app[STATE].producer = None
+        await producer.stop()
+
+
+def main(settings: IngestSettings | None = None) -> None:
+    settings = settings or IngestSettings()
+    jsonlog.setup("ingest", settings.log_level)
+    metrics.SERVICE_INFO.info({"service": "ingest", "version": __version__})
+    web.run_app(
+        build(settings),
+        host=settings.http.host,
+        port=settings.http.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=30,
+    )

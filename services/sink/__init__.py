@@ -1,0 +1,1 @@
+"""Sink: the latest/related/story state downstream consumers read (HTTP, topics, page)."""
