@@ -25,7 +25,7 @@ from services.core.models import RawArticle
 from services.core.settings import IngestSettings
 from services.core.topics import Topics
 from services.ingest import requests
-from services.ingest.exceptions import IngestError, TooLarge, Unavailable
+from services.ingest.exceptions import IngestError, TooLarge, Unavailable, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,8 @@ async def post_article(request: web.Request) -> web.Response:
         elif request.content_type in ("application/json", "application/octet-stream", ""):
             article = requests.from_json(body, limits)
         else:
-            return _error(
-                requests.BadRequest(
-                    "unsupported_media_type",
-                    "send application/json, text/html or text/plain",
-                )
+            raise UnsupportedMediaType(
+                "unsupported_media_type", "send application/json, text/html or text/plain"
             )
         (result,) = await _produce(request.app, [article])
         if result is not None:

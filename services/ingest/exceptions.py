@@ -21,6 +21,10 @@ class TooLarge(IngestError):
     status = 413
 
 
+class UnsupportedMediaType(IngestError):
+    status = 415
+
+
 class Unavailable(IngestError):
     """Kafka did not ack in time: the client should retry later."""
 
