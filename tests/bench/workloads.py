@@ -1,0 +1,59 @@
+"""Benchmark inputs built from the public corpora in ../shared (never copied into the repo)."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+DEFAULT_CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def reuters_text_dumps(corpora: Path) -> Iterator[dict[str, str]]:
+    """Reuters-21578 stories as text dumps: headline, date, dateline + body."""
+    for path in sorted((corpora / "reuters21578" / "json-data").glob("*.json")):
+        for doc in json.loads(path.read_text()):
+            body = (doc.get("body") or "").strip()
+            if len(body) < 200:
+                continue
+            text = (
+                f"{doc.get('title', '').strip()}\n\n{doc.get('date', '')}\n\n{doc.get('dateline', '')} {body}"
+            )
+            yield {"content": text, "format": "text"}
+
+
+def fundus_pages(corpora: Path) -> Iterator[dict[str, str]]:
+    pages = sorted((corpora / "fundus").glob("*/*.html.gz"))
+    if not pages:  # no corpus: the shipped e2e fixtures
+        pages = sorted((FIXTURES / "e2e" / "fundus").glob("*.html.gz"))
+    for page in pages:
+        yield {"content": gzip.decompress(page.read_bytes()).decode("utf-8", "replace"), "format": "html"}
+
+
+def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, str]]:
+    """`count` inputs, cycling the corpus; `salt` makes each copy a distinct article.
+
+    Cycling would otherwise make every later copy an exact duplicate, which measures
+    the deduper's short path instead of the whole pipeline.
+    """
+    source = reuters_text_dumps(corpora) if name == "text" else fundus_pages(corpora)
+    base = list(itertools.islice(source, count))
+    if not base:
+        raise SystemExit(f"no {name} inputs under {corpora}")
+    out = []
+    for n, doc in zip(range(count), itertools.cycle(base), strict=False):
+        marker = (
+            f"\n\nBenchmark copy {salt}-{n}."
+            if doc["format"] == "text"
+            else f"<p>Benchmark copy {salt}-{n}.</p></body>"
+        )
+        content = (
+            doc["content"] + marker
+            if doc["format"] == "text"
+            else doc["content"].replace("</body>", marker, 1)
+        )
+        out.append({"content": content, "format": doc["format"]})
+    return out
