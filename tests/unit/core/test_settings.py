@@ -44,3 +44,15 @@ def test_documented_table_lists_every_setting() -> None:
     assert "NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS" in table["ingest"]
     assert "NEWSFLOW_LATEST_SIZE" in table["sink"] and "NEWSFLOW_LATEST_SIZE" not in table["ingest"]
     assert table["ingest"]["NEWSFLOW_HTTP__PORT"][0] == "8000"
+
+
+def test_readme_configuration_table_is_current() -> None:
+    import io
+    from pathlib import Path
+
+    from services.core.commands.settings_doc import run_settings
+
+    out = io.StringIO()
+    run_settings(True, out)
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    assert out.getvalue().strip() in readme, "run `newsflow settings --markdown` and update README.md"
