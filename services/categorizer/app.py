@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from services.categorizer.pipeline import Categorizer
-
 from services.core.codec import decode, encode
 from services.core.models import Article
 from services.core.settings import CategorizerSettings
-from services.core.streaming.app import StreamService, make_service
-from services.core.streaming.stage import Handler, Output, add_stage_agent
-from services.core.streaming.worker import run_worker
+from services.core.streaming.host import run_stage
+from services.core.streaming.stage import Handler, Output
+from services.core.streaming.txn import TransactionalStage
 from services.core.topics import Topics
 
 STAGE = "categorizer"
@@ -23,15 +22,14 @@ def make_handler(categorizer: Categorizer, topics: Topics) -> Handler:
     return handle
 
 
-def build(settings: CategorizerSettings) -> StreamService:
-    service = make_service(STAGE, settings)
-    app = service.app
+def build(settings: CategorizerSettings) -> TransactionalStage:
     topics = Topics(settings.topics)
-    categorizer = Categorizer.load(settings.model_path, settings.section_table)
-    add_stage_agent(app, STAGE, topics.normalized, topics.dlq, make_handler(categorizer, topics))
-    return service
+    handler = make_handler(Categorizer.load(settings.model_path, settings.section_table), topics)
+    return TransactionalStage(
+        STAGE, settings, [topics.normalized], topics.dlq, lambda record: handler(record.key, record.value)
+    )
 
 
 def main(settings: CategorizerSettings | None = None) -> None:
     settings = settings or CategorizerSettings()
-    run_worker(build(settings))
+    run_stage(build(settings))

@@ -81,7 +81,16 @@ class IngestSettings(_Base):
 
 
 class _StageBase(_Base):
-    app_id_prefix: str = Field("newsflow", description="faust app id = consumer group prefix.")
+    app_id_prefix: str = Field("newsflow", description="Consumer group = `<prefix>-<service>`.")
+    instance_id: str | None = Field(
+        None,
+        description="Stable name of this worker (transactional id suffix); default host-port. "
+        "Keep it stable across restarts so a restarted worker fences its dead predecessor.",
+    )
+    batch_size: int = Field(200, ge=1, description="Most records per transaction.")
+    transaction_timeout_ms: int = Field(
+        30_000, description="Broker aborts a transaction its producer abandoned after this."
+    )
     store: Literal["memory", "rocksdb"] = Field(
         "rocksdb", description="faust table store: rocksdb (RocksDB via rocksdict) or memory."
     )

@@ -1,6 +1,7 @@
 """deduper stream app: news.categorized -> news.articles | news.duplicates (or news.dlq).
 
-Two steps keep every table write on the partition owning its key:
+Two steps keep every state write on the partition owning its key, each step's state
+in a changelog table committed in the same transaction as its outputs:
   1. by article id (news.categorized): `versions` table -> same id with the same body
      is a re-ingest (duplicate), with a changed body an update (version + 1);
   2. by body hash (internal `by-hash` topic): `hashes` table -> the first article id
@@ -12,16 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-import faust
 import msgspec
 
 from services.core import metrics
 from services.core.codec import decode, encode
 from services.core.models import Article, Dedupe
 from services.core.settings import DeduperSettings
-from services.core.streaming.app import StreamService, make_service
-from services.core.streaming.stage import Output, observe_outputs, run_handler
-from services.core.streaming.worker import run_worker
+from services.core.state.table import ChangelogTable
+from services.core.streaming.host import run_stage
+from services.core.streaming.stage import Output
+from services.core.streaming.txn import InRecord, TransactionalStage, group_id
 from services.core.topics import Topics
 
 STAGE = "deduper"
@@ -33,105 +34,87 @@ def body_hash(article: Article) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def build(settings: DeduperSettings) -> StreamService:
-    service = make_service(STAGE, settings)
-    app = service.app
+def _verdict(article: Article, topic: str, verdict: Dedupe) -> Output:
+    metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
+    article = msgspec.structs.replace(article, dedupe=verdict)
+    return Output(topic, article.id.encode(), encode(article), article.ingest.received_at)
+
+
+def build(settings: DeduperSettings) -> tuple[TransactionalStage, list[str]]:
     topics = Topics(settings.topics)
-    partitions = settings.topics.partitions
-    source = app.topic(topics.categorized, key_type=bytes, value_type=bytes)
-    by_hash = service.internal_topic("by-hash")
-    out = {
-        name: app.topic(name, key_type=bytes, value_type=bytes)
-        for name in (topics.articles, topics.duplicates, topics.dlq)
-    }
-    versions = app.Table("versions", key_type=bytes, value_type=bytes, partitions=partitions)
-    hashes = app.Table("hashes", key_type=bytes, value_type=bytes, partitions=partitions)
+    group = group_id(settings, STAGE)
+    by_hash_topic = f"{group}-by-hash"
+    data = settings.data_dir / STAGE
+    versions = ChangelogTable("versions", f"{group}-versions-changelog", data)
+    hashes = ChangelogTable("hashes", f"{group}-hashes-changelog", data)
 
-    def by_id(key: bytes | None, value: bytes) -> list[Output]:
-        article = decode(value, Article)
+    def by_id(record: InRecord) -> list[Output]:
+        article = decode(record.value, Article)
         digest = body_hash(article)
-        previous = versions.get(article.id.encode())
-        if previous is not None:
-            old_hash, _, old_version = previous.decode().partition(":")
-            if old_hash == digest:
-                verdict = Dedupe(
-                    status="duplicate",
-                    fingerprint=digest,
-                    duplicate_of=article.id,
-                    similarity=1.0,
-                    kind="reingest",
-                    version=int(old_version),
-                )
-                article = msgspec.structs.replace(article, dedupe=verdict)
-                return [
-                    Output(
-                        topics.duplicates, article.id.encode(), encode(article), article.ingest.received_at
-                    )
-                ]
-            version = int(old_version) + 1
-            versions[article.id.encode()] = f"{digest}:{version}".encode()
-            verdict = Dedupe(
-                status="update", fingerprint=digest, version=version, kind="update", story_id=article.id
-            )
-            article = msgspec.structs.replace(article, dedupe=verdict)
-            return [Output(topics.articles, article.id.encode(), encode(article), article.ingest.received_at)]
-        versions[article.id.encode()] = f"{digest}:1".encode()
-        return [Output(by_hash.get_topic_name(), digest.encode(), value)]
-
-    def by_body(key: bytes | None, value: bytes) -> list[Output]:
-        article = decode(value, Article)
-        digest = (key or b"").decode()
-        first = hashes.get(digest.encode())
-        if first is None or first.decode() == article.id:
-            hashes[digest.encode()] = article.id.encode()
-            verdict = Dedupe(status="unique", fingerprint=digest, story_id=article.id, kind=None)
-            target = topics.articles
-        else:
+        key = article.id.encode()
+        previous = versions.get(record.partition, key)
+        if previous is None:
+            return [
+                versions.put(record.partition, key, f"{digest}:1".encode()),
+                Output(by_hash_topic, digest.encode(), record.value),
+            ]
+        old_hash, _, old_version = previous.decode().partition(":")
+        if old_hash == digest:
             verdict = Dedupe(
                 status="duplicate",
                 fingerprint=digest,
-                duplicate_of=first.decode(),
+                duplicate_of=article.id,
                 similarity=1.0,
-                story_id=first.decode(),
-                kind="exact",
+                kind="reingest",
+                version=int(old_version),
             )
-            target = topics.duplicates
-        article = msgspec.structs.replace(article, dedupe=verdict)
-        return [Output(target, article.id.encode(), encode(article), article.ingest.received_at)]
+            return [_verdict(article, topics.duplicates, verdict)]
+        version = int(old_version) + 1
+        verdict = Dedupe(
+            status="update", fingerprint=digest, version=version, kind="update", story_id=article.id
+        )
+        return [
+            versions.put(record.partition, key, f"{digest}:{version}".encode()),
+            _verdict(article, topics.articles, verdict),
+        ]
 
-    async def drive(stream: faust.StreamT, handler: object) -> None:
-        async for event in stream.events():
-            message = event.message
-            metrics.MESSAGES_IN.labels(STAGE, message.topic).inc()
-            outputs = run_handler(
-                STAGE,
-                handler,
-                topics.dlq,
-                message.key,
-                event.value,  # type: ignore[arg-type]
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-            )
-            for output in outputs:
-                await (out.get(output.topic) or by_hash).send(key=output.key, value=output.value)
-                if output.topic in (topics.articles, topics.duplicates):
-                    verdict = decode(output.value, Article).dedupe
-                    if verdict:
-                        metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
-            observe_outputs(STAGE, [o for o in outputs if o.topic != by_hash.get_topic_name()])
+    def by_body(record: InRecord) -> list[Output]:
+        article = decode(record.value, Article)
+        digest = (record.key or b"").decode()
+        first = hashes.get(record.partition, digest.encode())
+        if first is None or first.decode() == article.id:
+            verdict = Dedupe(status="unique", fingerprint=digest, story_id=article.id)
+            return [
+                hashes.put(record.partition, digest.encode(), article.id.encode()),
+                _verdict(article, topics.articles, verdict),
+            ]
+        original = first.decode()
+        verdict = Dedupe(
+            status="duplicate",
+            fingerprint=digest,
+            duplicate_of=original,
+            similarity=1.0,
+            story_id=original,
+            kind="exact",
+        )
+        return [_verdict(article, topics.duplicates, verdict)]
 
-    @app.agent(source, name="deduper-by-id")
-    async def route_by_id(stream: faust.StreamT) -> None:
-        await drive(stream, by_id)
+    def handle(record: InRecord) -> list[Output]:
+        return by_body(record) if record.topic == by_hash_topic else by_id(record)
 
-    @app.agent(by_hash, name="deduper-by-hash")
-    async def decide_by_hash(stream: faust.StreamT) -> None:
-        await drive(stream, by_body)
-
-    return service
+    stage = TransactionalStage(
+        STAGE,
+        settings,
+        [topics.categorized, by_hash_topic],
+        topics.dlq,
+        handle,
+        tables={"versions": versions, "hashes": hashes},
+        table_sources={"versions": topics.categorized, "hashes": by_hash_topic},
+    )
+    return stage, [by_hash_topic]
 
 
 def main(settings: DeduperSettings | None = None) -> None:
     settings = settings or DeduperSettings()
-    run_worker(build(settings))
+    stage, internal = build(settings)
+    run_stage(stage, internal)

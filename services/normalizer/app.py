@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from services.normalizer.pipeline import normalize
-
 from services.core.codec import decode, encode
 from services.core.models import RawArticle
 from services.core.settings import NormalizerSettings
-from services.core.streaming.app import StreamService, make_service
-from services.core.streaming.stage import Handler, Output, add_stage_agent
-from services.core.streaming.worker import run_worker
+from services.core.streaming.host import run_stage
+from services.core.streaming.stage import Handler, Output
+from services.core.streaming.txn import TransactionalStage
 from services.core.topics import Topics
+from services.normalizer.pipeline import normalize
 
 STAGE = "normalizer"
 
@@ -24,14 +23,14 @@ def make_handler(settings: NormalizerSettings, topics: Topics) -> Handler:
     return handle
 
 
-def build(settings: NormalizerSettings) -> StreamService:
-    service = make_service(STAGE, settings)
-    app = service.app
+def build(settings: NormalizerSettings) -> TransactionalStage:
     topics = Topics(settings.topics)
-    add_stage_agent(app, STAGE, topics.raw, topics.dlq, make_handler(settings, topics))
-    return service
+    handler = make_handler(settings, topics)
+    return TransactionalStage(
+        STAGE, settings, [topics.raw], topics.dlq, lambda record: handler(record.key, record.value)
+    )
 
 
 def main(settings: NormalizerSettings | None = None) -> None:
     settings = settings or NormalizerSettings()
-    run_worker(build(settings))
+    run_stage(build(settings))

@@ -1,10 +1,9 @@
-"""The one loop every transform stage runs: decode, call the pure handler, route, DLQ.
+"""What every stage shares: outputs, the DLQ rule and output metrics.
 
-A stage is a pure function `handler(key, value) -> list[Output]`. Whatever it raises
-becomes a DLQ record for that message, and the partition keeps flowing. Offsets are
-committed by faust only after the producer has flushed (at-least-once); the sends
-happen before the next message is taken, so output order follows input order per
-partition.
+A stage is a pure function from one input record to a list of Outputs. Whatever it
+raises becomes one DLQ record for that message (stage, reason, original bytes), and
+the partition keeps flowing. The transactional loop (txn.py) and the sink's faust
+agents both call `run_handler`.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import faust
 
 from services.core import metrics
 from services.core.clock import parse_utc
@@ -30,20 +27,33 @@ log = logging.getLogger(__name__)
 class Output:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None = tombstone (compacted state changelogs)
     received_at: str | None = None  # ingest.received_at, for the e2e latency histogram
+    partition: int | None = None  # explicit partition (state changelogs); None = by key
 
 
 Handler = Callable[[bytes | None, bytes], list[Output]]
 
 
 def run_handler(
-    stage: str, handler: Handler, dlq_topic: str, key: bytes | None, value: bytes, **where: Any
+    stage: str,
+    handler: Handler,
+    dlq_topic: str,
+    key: bytes | None,
+    value: bytes,
+    on_error: Callable[[], None] | None = None,
+    **where: Any,
 ) -> list[Output]:
-    """Call the handler; turn any failure into one DLQ output (never raises)."""
+    """Call the handler; turn any failure into one DLQ output (never raises).
+
+    `on_error` undoes whatever the failed call staged (state writes), so a message
+    that goes to the DLQ leaves no trace in the stage's state.
+    """
     try:
         return handler(key, value)
     except Exception as exc:
+        if on_error is not None:
+            on_error()
         reason = reason_of(exc)
         metrics.DLQ.labels(stage, reason).inc()
         log.warning(
@@ -61,38 +71,3 @@ def observe_outputs(stage: str, outputs: list[Output]) -> None:
         if out.received_at:
             with contextlib.suppress(ValueError):
                 metrics.E2E_LATENCY.labels(stage).observe(now - parse_utc(out.received_at).timestamp())
-
-
-def add_stage_agent(app: faust.App, stage: str, source: str, dlq_topic: str, handler: Handler) -> None:
-    """Wire `handler` between `source` and whatever topics its outputs name."""
-    src = app.topic(source, key_type=bytes, value_type=bytes)
-    sinks: dict[str, faust.types.TopicT] = {}
-
-    def sink(name: str) -> faust.types.TopicT:
-        if name not in sinks:
-            sinks[name] = app.topic(name, key_type=bytes, value_type=bytes)
-        return sinks[name]
-
-    async def agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            value = event.value if isinstance(event.value, bytes) else b""
-            metrics.MESSAGES_IN.labels(stage, message.topic).inc()
-            metrics.ARTICLE_BYTES.labels(stage).observe(len(value))
-            started = time.perf_counter()
-            outputs = run_handler(
-                stage,
-                handler,
-                dlq_topic,
-                message.key,
-                value,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-            )
-            metrics.PROCESSING.labels(stage).observe(time.perf_counter() - started)
-            for out in outputs:
-                await sink(out.topic).send(key=out.key, value=out.value)
-            observe_outputs(stage, outputs)
-
-    app.agent(src, name=f"{stage}-agent")(agent)
