@@ -19,7 +19,9 @@ class Record:
     value: bytes | None
 
 
-async def read_all(bootstrap: str, topic: str, *, idle_s: float = 2.0, timeout_s: float = 30.0) -> list[Record]:
+async def read_all(
+    bootstrap: str, topic: str, *, idle_s: float = 2.0, timeout_s: float = 30.0
+) -> list[Record]:
     """All records currently on `topic` (reads until `idle_s` without new records)."""
     consumer = AIOKafkaConsumer(
         topic,

@@ -62,7 +62,9 @@ async def test_accepted_articles_are_on_the_raw_topic(ingest: System, tmp_path: 
 
 async def test_batch_answers_per_line_and_stores_the_good_lines(ingest: System) -> None:
     body = b'{"content": "a"}\n{"content": ""}\nnope\n{"content": "b", "format": "text"}\n'
-    response = post(ingest, "/v1/articles/batch", content=body, headers={"content-type": "application/x-ndjson"})
+    response = post(
+        ingest, "/v1/articles/batch", content=body, headers={"content-type": "application/x-ndjson"}
+    )
     assert response.status_code == 202
     answer = response.json()
     assert len(answer["ids"]) == 2
@@ -74,13 +76,28 @@ async def test_batch_answers_per_line_and_stores_the_good_lines(ingest: System) 
 @pytest.mark.parametrize(
     ("path", "kwargs", "status", "reason"),
     [
-        ("/v1/articles", {"content": b"{nope", "headers": {"content-type": "application/json"}}, 400, "bad_json"),
+        (
+            "/v1/articles",
+            {"content": b"{nope", "headers": {"content-type": "application/json"}},
+            400,
+            "bad_json",
+        ),
         ("/v1/articles", {"json": {"url": "https://x"}}, 400, "missing_content"),
         ("/v1/articles", {"json": {"content": "x", "format": "docx"}}, 400, "unknown_format"),
         ("/v1/articles", {"json": ["content"]}, 400, "not_an_object"),
-        ("/v1/articles", {"content": b"x", "headers": {"content-type": "image/png"}}, 415, "unsupported_media_type"),
+        (
+            "/v1/articles",
+            {"content": b"x", "headers": {"content-type": "image/png"}},
+            415,
+            "unsupported_media_type",
+        ),
         ("/v1/articles", {"json": {"content": "x" * 30000}}, 413, "too_large"),
-        ("/v1/articles", {"content": b"y" * 200_000, "headers": {"content-type": "text/plain"}}, 413, "too_large"),
+        (
+            "/v1/articles",
+            {"content": b"y" * 200_000, "headers": {"content-type": "text/plain"}},
+            413,
+            "too_large",
+        ),
         ("/v1/articles/batch", {"content": b'{"content": "a"}\n' * 6}, 413, "too_many_lines"),
         ("/v1/articles/batch", {"content": b"\n"}, 400, "empty_batch"),
     ],

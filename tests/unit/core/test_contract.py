@@ -58,8 +58,16 @@ def full_article() -> Article:
         ("article", Article(id="a", ingest=INGEST, extraction=Extraction(format="html"))),
         ("article", full_article()),
         ("dlq_record", dlq_record("normalizer", ValueError("boom"), b'{"ingest": {"id": "abc"}}')),
-        ("latest", LatestView(view="all", updated_at="2026-11-28T09:00:00.000Z", articles=[ArticleSummary(id="a")])),
-        ("related", RelatedList(id="a", updated_at="2026-11-28T09:00:00.000Z", related=[RelatedItem(id="b", score=0.5)])),
+        (
+            "latest",
+            LatestView(view="all", updated_at="2026-11-28T09:00:00.000Z", articles=[ArticleSummary(id="a")]),
+        ),
+        (
+            "related",
+            RelatedList(
+                id="a", updated_at="2026-11-28T09:00:00.000Z", related=[RelatedItem(id="b", score=0.5)]
+            ),
+        ),
     ],
 )
 def test_messages_validate_against_their_schema(schema: str, message: object) -> None:

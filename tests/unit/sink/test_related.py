@@ -19,8 +19,18 @@ SPORT = [Topic(code="medtop:15000000", label="sport", score=0.9)]
 
 
 def test_same_story_and_names_rank_above_topic_only() -> None:
-    a = art("a", topics=POLITICS, people=["Valery Gerasimov"], dedupe=Dedupe(status="unique", fingerprint="x", story_id="s1"))
-    story = art("b", topics=POLITICS, people=["Valery Gerasimov"], dedupe=Dedupe(status="unique", fingerprint="y", story_id="s1"))
+    a = art(
+        "a",
+        topics=POLITICS,
+        people=["Valery Gerasimov"],
+        dedupe=Dedupe(status="unique", fingerprint="x", story_id="s1"),
+    )
+    story = art(
+        "b",
+        topics=POLITICS,
+        people=["Valery Gerasimov"],
+        dedupe=Dedupe(status="unique", fingerprint="y", story_id="s1"),
+    )
     topic_only = art("c", topics=POLITICS)
     unrelated = art("d", topics=SPORT)
     ranked = top_related(a, [unrelated, topic_only, story, a], 10)
