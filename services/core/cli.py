@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", type=Path, default=DEFAULT_CORPORA)
     train.add_argument("--out", type=Path, default=None)
 
+    audit = sub.add_parser("audit", help="accepted ingest ids vs news.articles/duplicates/dlq")
+    audit.add_argument("--since", default=None, help="RFC 3339 time; default: everything retained")
+
     settings = sub.add_parser("settings", help="print every setting with its env var and default")
     settings.add_argument("--markdown", action="store_true")
     return parser
@@ -130,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             from services.core.commands.evaluate import run_train
 
             return run_train(args.what, args.corpus, args.out, out)
+        case "audit":
+            from services.core.commands.audit import run_audit
+
+            return run_audit(args.since, out)
         case "settings":
             from services.core.commands.settings_doc import run_settings
 

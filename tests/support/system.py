@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from services.core.settings import TopicSettings
 from services.core.supervisor import ALL_SERVICES, Supervisor
 from services.core.topics import Topics
-from services.core.settings import TopicSettings
 
 
 def free_port() -> int:
@@ -44,6 +44,7 @@ def running_system(
     partitions: int = 3,
     extra_env: dict[str, str] | None = None,
     ready_timeout: float = 180.0,
+    restart: bool = False,
 ) -> Iterator[System]:
     prefix = f"t{uuid.uuid4().hex[:8]}."
     env = {
@@ -60,7 +61,7 @@ def running_system(
         services,
         ports={name: free_port() for name in services},
         on_line=lambda name, line: logs.append(f"{name} | {line}"),
-        restart=False,
+        restart=restart,
     )
     supervisor.start()
     try:
