@@ -78,6 +78,14 @@ class IngestSettings(_Base):
     max_batch_bytes: int = Field(64 * MiB, description="Largest NDJSON batch request (413 above).")
     max_batch_lines: int = Field(10_000, description="Most lines in one batch request.")
     produce_timeout_s: float = Field(15.0, description="Give up (503) if the broker has not acked.")
+    auth_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description='Bearer tokens allowed to POST (JSON list, e.g. `["t1","t2"]`); empty = no auth.',
+    )
+    rate_limit_per_s: float = Field(
+        0.0, ge=0, description="Requests per second per token (429 above); 0 = unlimited."
+    )
+    rate_limit_burst: int = Field(50, ge=1, description="Token-bucket burst per token.")
 
 
 class _StageBase(_Base):

@@ -25,6 +25,7 @@ from services.core.models import RawArticle
 from services.core.settings import IngestSettings
 from services.core.topics import Topics
 from services.ingest import requests
+from services.ingest.auth import RateLimiter, check_token
 from services.ingest.exceptions import IngestError, TooLarge, Unavailable, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,15 @@ class _State:
 
 
 STATE = web.AppKey("state", _State)
+LIMITER = web.AppKey("limiter", RateLimiter)
 SETTINGS = web.AppKey("settings", IngestSettings)
 
 
 def _error(exc: IngestError) -> web.Response:
     metrics.INGEST_REJECTED.labels(str(exc.status), exc.reason).inc()
     headers = {"Retry-After": "5"} if exc.status in (429, 503) else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="newsflow-ingest"'}
     return web.json_response({"error": exc.reason, "detail": str(exc)}, status=exc.status, headers=headers)
 
 
@@ -86,6 +90,22 @@ async def _produce(app: web.Application, articles: list[RawArticle]) -> list[Bas
             metrics.PRODUCER_ERRORS.labels("ingest").inc()
             log.warning("produce failed", extra={"ingest_id": article.ingest.id, "error": repr(result)})
     return list(results)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """POST routes need a bearer token when tokens are configured; all are rate limited."""
+    if request.method != "POST":
+        return await handler(request)
+    settings = request.app[SETTINGS]
+    who = request.remote or "unknown"
+    try:
+        if settings.auth_tokens:
+            who = check_token(request.headers.get("Authorization"), settings.auth_tokens)
+        request.app[LIMITER].take(who)
+    except IngestError as exc:
+        return _error(exc)
+    return await handler(request)
 
 
 async def post_article(request: web.Request) -> web.Response:
@@ -140,11 +160,12 @@ async def index(request: web.Request) -> web.Response:
 
 def build(settings: IngestSettings) -> web.Application:
     app = web.Application(
-        middlewares=[metrics_middleware],
+        middlewares=[metrics_middleware, auth_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes) + 65536,
     )
     app[SETTINGS] = settings
     app[STATE] = _State()
+    app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.router.add_get("/", index)
     app.router.add_post("/v1/articles", post_article)
     app.router.add_post("/v1/articles/batch", post_batch)

@@ -9,7 +9,7 @@ from services.core.streaming.host import run_stage
 from services.core.streaming.stage import Handler, Output
 from services.core.streaming.txn import TransactionalStage
 from services.core.topics import Topics
-from services.normalizer.pipeline import normalize
+from services.normalizer.pipeline import normalize, warm_up
 
 STAGE = "normalizer"
 
@@ -25,6 +25,7 @@ def make_handler(settings: NormalizerSettings, topics: Topics) -> Handler:
 
 def build(settings: NormalizerSettings) -> TransactionalStage:
     topics = Topics(settings.topics)
+    warm_up()  # load the language model and gazetteer before joining the group
     handler = make_handler(settings, topics)
     return TransactionalStage(
         STAGE, settings, [topics.raw], topics.dlq, lambda record: handler(record.key, record.value)
