@@ -149,9 +149,14 @@ async def post_batch(request: web.Request) -> web.Response:
         else:
             errors.append({"line": line, "reason": "kafka_unavailable", "error": repr(result)})
     errors.sort(key=lambda e: e["line"])
-    status = 202 if ids else (503 if any(e["reason"] == "kafka_unavailable" for e in errors) else 400)
-    headers = {"Retry-After": "5"} if status == 503 else None
-    return web.json_response({"ids": ids, "errors": errors}, status=status, headers=headers)
+    answer: dict[str, Any] = {"ids": ids, "errors": errors}
+    status, headers = 202, None
+    if not ids:  # nothing stored: say why at the top level too, like every other refusal
+        unavailable = any(e["reason"] == "kafka_unavailable" for e in errors)
+        status = 503 if unavailable else 400
+        answer["error"] = "kafka_unavailable" if unavailable else "no_valid_lines"
+        headers = {"Retry-After": "5"} if unavailable else None
+    return web.json_response(answer, status=status, headers=headers)
 
 
 async def index(request: web.Request) -> web.Response:
