@@ -61,13 +61,13 @@ def reconcile(
     outcomes: Counter[str] = Counter()
     unknown = 0
     for seen in outputs:
-        key = seen.ingest_id if seen.ingest_id in by_id else None
-        if key is None and seen.origin is not None:
-            key = by_position.get(seen.origin)
-        if key is None:
+        match = seen.ingest_id if seen.ingest_id in by_id else None
+        if match is None and seen.origin is not None:
+            match = by_position.get(seen.origin)
+        if match is None:
             unknown += 1
             continue
-        counts[key] += 1
+        counts[match] += 1
         outcomes[seen.topic] += 1
     return AuditReport(
         accepted=len(by_id),

@@ -6,7 +6,7 @@ Stages decode their input here so that anything not matching the contract become
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -29,7 +29,7 @@ def decode(data: bytes | None, cls: type[T]) -> T:
     if not data:
         raise DecodeError("empty_value", "message has no value")
     try:
-        return _decoders[cls].decode(data)  # type: ignore[no-any-return]
+        return cast(T, _decoders[cls].decode(data))  # type: ignore[index]
     except msgspec.ValidationError as exc:
         raise DecodeError("schema", f"not a valid {cls.__name__}: {exc}") from exc
     except msgspec.DecodeError as exc:

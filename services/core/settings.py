@@ -89,6 +89,7 @@ class IngestSettings(_Base):
 
 
 class _StageBase(_Base):
+    http: HttpSettings = HttpSettings()
     app_id_prefix: str = Field("newsflow", description="Consumer group = `<prefix>-<service>`.")
     instance_id: str | None = Field(
         None,

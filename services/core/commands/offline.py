@@ -11,13 +11,13 @@ import gzip
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import msgspec
 
 from services.core.codec import decode, encode
 from services.core.dlq import dlq_record
-from services.core.models import Article, RawArticle
+from services.core.models import Article, InputFormat, RawArticle
 from services.ingest.requests import new_ingest
 
 _EXT_FORMAT = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json", ".xml": "feed"}
@@ -38,7 +38,9 @@ def read_document(path: str) -> tuple[str, str]:
 
 def raw_from_file(path: str, fmt: str | None, url: str | None) -> RawArticle:
     content, guessed = read_document(path)
-    return RawArticle(ingest=new_ingest(content, "cli"), content=content, format=fmt or guessed, url=url)
+    return RawArticle(
+        ingest=new_ingest(content, "cli"), content=content, format=cast(InputFormat, fmt or guessed), url=url
+    )
 
 
 def read_jsonl(path: str) -> Iterator[bytes]:

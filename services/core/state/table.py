@@ -78,7 +78,7 @@ class ChangelogTable:
     def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
         """Committed entries of one partition (the overlay is not included)."""
         for key, value in self._store(partition).items():
-            if key != _CHECKPOINT and isinstance(value, bytes):
+            if key != _CHECKPOINT and isinstance(key, bytes) and isinstance(value, bytes):
                 yield key, value
 
     def approx_len(self) -> int:

@@ -12,7 +12,7 @@ def is_ready(app: faust.App) -> tuple[bool, str]:
         return False, "starting"
     if app.rebalancing:
         return False, "rebalancing"
-    if not app.tables.recovery.completed.is_set():
+    if not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
         return False, "recovering tables"
     return True, "ok"
 
