@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,13 @@ import pytest
 from services.core import schemas
 from services.core.topics import SCHEMA_OF
 from tests.support.kafka import produce, read_all, wait_for
-from tests.support.system import System, running_system
+from tests.support.system import System
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 POISON_KEY = b"poison-key"
 SEED_TITLE = "Chiefs of General Staffs of Azerbaijani, Russian Armed Forces hold meeting in Baku"
-
-
-@pytest.fixture(scope="module")
-def system(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(kafka_broker.bootstrap, tmp_path_factory.mktemp("e2e")) as running:
-        yield running
 
 
 def ingest(system: System, payload: dict[str, Any]) -> str:
