@@ -41,8 +41,8 @@ class Watcher:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.done: dict[str, float] = {}  # ingest id -> time it left the deduper
-        self.article_of: dict[str, str] = {}  # ingest id -> article id
-        self.visible: dict[str, float] = {}  # article id -> first time in the `all` view
+        self.article_of: dict[str, tuple[str, int]] = {}  # ingest id -> (article id, version)
+        self.visible: dict[tuple[str, int], float] = {}  # (article id, version) -> first listed
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -71,14 +71,15 @@ class Watcher:
                     if m.topic == "news.latest":
                         if m.key == b"all":
                             for item in orjson.loads(m.value)["articles"]:
-                                self.visible.setdefault(item["id"], now)
+                                self.visible.setdefault((item["id"], item.get("version", 1)), now)
                         continue
                     value = orjson.loads(m.value)
                     ingest_id = value.get("ingest", {}).get("id") or value.get("ingest_id")
                     if ingest_id:
                         self.done.setdefault(ingest_id, now)
                         if m.topic == "news.articles":
-                            self.article_of[ingest_id] = value["id"]
+                            version = (value.get("dedupe") or {}).get("version", 1)
+                            self.article_of[ingest_id] = (value["id"], version)
 
     async def stop(self) -> None:
         if self._task:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def fundus_pages(corpora: Path) -> Iterator[dict[str, str]]:
 def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, str]]:
     """`count` inputs, cycling the corpus; `salt` makes each copy a distinct article.
 
-    Cycling would otherwise make every later copy an exact duplicate, which measures
-    the deduper's short path instead of the whole pipeline.
+    Cycling would otherwise make every later copy an exact duplicate (or, for pages with
+    a canonical URL, an update of one article), which measures the deduper's short path
+    instead of the whole pipeline. Text copies get a distinct headline; HTML copies a
+    distinct canonical URL and a marker paragraph.
     """
     source = reuters_text_dumps(corpora) if name == "text" else fundus_pages(corpora)
     base = list(itertools.islice(source, count))
@@ -45,15 +48,14 @@ def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, 
         raise SystemExit(f"no {name} inputs under {corpora}")
     out = []
     for n, doc in zip(range(count), itertools.cycle(base), strict=False):
-        marker = (
-            f"\n\nBenchmark copy {salt}-{n}."
-            if doc["format"] == "text"
-            else f"<p>Benchmark copy {salt}-{n}.</p></body>"
-        )
-        content = (
-            doc["content"] + marker
-            if doc["format"] == "text"
-            else doc["content"].replace("</body>", marker, 1)
-        )
+        tag = f"{salt}-{n}"
+        if doc["format"] == "text":
+            title, _, rest = doc["content"].partition("\n")
+            content = f"{title} ({tag})\n{rest}\n\nBenchmark copy {tag}."
+        else:
+            canonical = f'<link rel="canonical" href="https://bench.example/{tag}">'
+            content = re.sub(r"<link[^>]+rel=.canonical.[^>]*>", "", doc["content"], flags=re.I)
+            content = re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + canonical, content, count=1, flags=re.I)
+            content = content.replace("</body>", f"<p>Benchmark copy {tag}.</p></body>", 1)
         out.append({"content": content, "format": doc["format"]})
     return out
