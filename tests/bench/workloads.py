@@ -55,7 +55,7 @@ def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, 
         else:
             canonical = f'<link rel="canonical" href="https://bench.example/{tag}">'
             content = re.sub(r"<link[^>]+rel=.canonical.[^>]*>", "", doc["content"], flags=re.I)
-            content = re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + canonical, content, count=1, flags=re.I)
+            content = re.sub(r"(<head[^>]*>)", lambda m, c=canonical: m.group(1) + c, content, count=1, flags=re.I)
             content = content.replace("</body>", f"<p>Benchmark copy {tag}.</p></body>", 1)
         out.append({"content": content, "format": doc["format"]})
     return out
