@@ -34,13 +34,18 @@ def fundus_pages(corpora: Path) -> Iterator[dict[str, str]]:
         yield {"content": gzip.decompress(page.read_bytes()).decode("utf-8", "replace"), "format": "html"}
 
 
-def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, str]]:
+def workload(
+    name: str, corpora: Path, count: int, salt: str, own_source: bool = False
+) -> list[dict[str, str]]:
     """`count` inputs, cycling the corpus; `salt` makes each copy a distinct article.
 
     Cycling would otherwise make every later copy an exact duplicate (or, for pages with
     a canonical URL, an update of one article), which measures the deduper's short path
     instead of the whole pipeline. Text copies get a distinct headline; HTML copies a
-    distinct canonical URL and a marker paragraph.
+    distinct canonical URL and a marker paragraph. `own_source` gives every copy its own
+    source name, so it has a latest view of its own (`source:bench ...`) in which it is
+    visible at once whatever its publication date (corpus pages are years old and would
+    never reach the newest-50 `all` view).
     """
     source = reuters_text_dumps(corpora) if name == "text" else fundus_pages(corpora)
     base = list(itertools.islice(source, count))
@@ -55,7 +60,12 @@ def workload(name: str, corpora: Path, count: int, salt: str) -> list[dict[str, 
         else:
             canonical = f'<link rel="canonical" href="https://bench.example/{tag}">'
             content = re.sub(r"<link[^>]+rel=.canonical.[^>]*>", "", doc["content"], flags=re.I)
-            content = re.sub(r"(<head[^>]*>)", lambda m, c=canonical: m.group(1) + c, content, count=1, flags=re.I)
+            content = re.sub(
+                r"(<head[^>]*>)", lambda m, c=canonical: m.group(1) + c, content, count=1, flags=re.I
+            )
             content = content.replace("</body>", f"<p>Benchmark copy {tag}.</p></body>", 1)
-        out.append({"content": content, "format": doc["format"]})
+        item = {"content": content, "format": doc["format"]}
+        if own_source:
+            item["source"] = f"bench {tag}"
+        out.append(item)
     return out
