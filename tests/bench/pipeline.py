@@ -44,6 +44,7 @@ class Watcher:
         self.article_of: dict[str, tuple[str, int]] = {}  # ingest id -> (article id, version)
         self.visible: dict[tuple[str, int], float] = {}  # (article id, version) -> first listed
         self._task: asyncio.Task[None] | None = None
+        self.last_view_update = time.monotonic()
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -69,6 +70,7 @@ class Watcher:
             for messages in batch.values():
                 for m in messages:
                     if m.topic == "news.latest":
+                        self.last_view_update = now
                         if m.key == b"all" or (m.key or b"").startswith(b"source:bench "):
                             for item in orjson.loads(m.value)["articles"]:
                                 self.visible.setdefault((item["id"], item.get("version", 1)), now)
@@ -154,6 +156,10 @@ async def run_workload(
         cpu = {s: round(cpu_seconds(sup[s].proc.pid) - cpu0[s], 2) for s in ALL_SERVICES}  # type: ignore[union-attr]
         throughput = completed / elapsed if elapsed > 0 else 0.0
 
+        # the sink works through the saturation backlog after the deduper is done:
+        # start the latency run only once it is idle, or it measures that queue
+        while time.monotonic() - watcher.last_view_update < 3.0:
+            await asyncio.sleep(0.5)
         lat_docs = workload(
             name, args.corpus, int(args.rate * args.latency_seconds), f"{name}-lat", own_source=True
         )

@@ -63,7 +63,8 @@ def workload(
             content = re.sub(
                 r"(<head[^>]*>)", lambda m, c=canonical: m.group(1) + c, content, count=1, flags=re.I
             )
-            content = content.replace("</body>", f"<p>Benchmark copy {tag}.</p></body>", 1)
+            # every paragraph gets the tag: wherever the article body is, it differs per copy
+            content = re.sub(r"<p(?:\s[^>]*)?>", lambda m, t=tag: f"{m.group(0)}[{t}] ", content, flags=re.I)
         item = {"content": content, "format": doc["format"]}
         if own_source:
             item["source"] = f"bench {tag}"
