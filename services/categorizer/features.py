@@ -1,0 +1,103 @@
+"""Text -> sparse feature vector, shared by training and inference.
+
+Training (scikit-learn) and the service (pure numpy) must see exactly the same
+features, so both call `feature_counts` here. Features are chosen to be cheap in
+pure Python: one regex pass, unigrams, adjacent bigrams and 5-letter prefixes
+(a poor man's stemmer that lets "election"/"elections"/"elected" share weight,
+which matters with only a few thousand training texts).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+# Word lists are written as text (one source line per ~80 chars), split at import.
+_split = str.split
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+#: Tokens fed to the topic model are capped: the topic of a news story is settled
+#: in its first paragraphs, and the cap bounds the cost for very long bodies.
+MAX_TOKENS = 400
+
+STOPWORDS: frozenset[str] = frozenset(
+    _split(
+        """
+a about above after again against all also am an and any are as at be because been
+before being below between both but by can could did do does doing down during each few
+for from further had has have having he her here hers herself him himself his how i if
+in into is it its itself just me more most my myself no nor not now of off on once only
+or other our ours ourselves out over own same she should so some such than that the
+their theirs them themselves then there these they this those through to too under until
+up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves said says say told also one two new would could may might must
+shall s t don't it's he's she's that's there's what's i'm you're we're they're isn't
+aren't wasn't weren't hasn't haven't hadn't doesn't didn't won't wouldn't can't couldn't
+yesterday today tomorrow monday tuesday wednesday thursday friday saturday sunday mr mrs
+ms reuters ap afp quot lt gt amp nbsp http https www com
+"""
+    )
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens (letters/digits, keeping a trailing 's or 't)."""
+    return _TOKEN_RE.findall(text.lower())
+
+
+def feature_counts(tokens: Sequence[str]) -> Counter[str]:
+    """Count unigram, bigram and prefix features of a token sequence."""
+    feats: Counter[str] = Counter()
+    prev = ""
+    stop = STOPWORDS
+    for tok in tokens[:MAX_TOKENS]:
+        if tok[0].isdigit():
+            tok = "<num>"  # numbers carry no topic by their value
+        if tok not in stop:
+            feats[tok] += 1
+            if len(tok) > 5:
+                feats["~" + tok[:5]] += 1
+            if prev:
+                feats[prev + " " + tok] += 1
+            prev = tok
+        else:
+            prev = ""
+    return feats
+
+
+def document_tokens(title: str | None, *parts: str | None, title_weight: int = 2) -> list[str]:
+    """Tokens of a document; the title is repeated because headlines are dense in topic."""
+    toks: list[str] = []
+    title_toks = tokenize(title) if title else []
+    for _ in range(title_weight):
+        toks.extend(title_toks)
+    for part in parts:
+        if part:
+            toks.extend(tokenize(part))
+    return toks
+
+
+def vectorize(
+    feats: Mapping[str, int], vocab: Mapping[str, int], idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sublinear tf-idf, L2-normalised, as (indices, values) over `vocab`."""
+    idx: list[int] = []
+    tf: list[float] = []
+    for f, c in feats.items():
+        j = vocab.get(f)
+        if j is not None:
+            idx.append(j)
+            tf.append(1.0 + math.log(c))
+    if not idx:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    ia = np.asarray(idx, dtype=np.int64)
+    va = np.asarray(tf, dtype=np.float32) * idf[ia]
+    norm = float(np.sqrt(np.dot(va, va)))
+    if norm > 0:
+        va /= norm
+    return ia, va

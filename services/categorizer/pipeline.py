@@ -1,0 +1,152 @@
+"""The categorizer: one object loaded once, then a pure `categorize(article)` per message.
+
+Everything slow (model file, taxonomy, gazetteer, section table) happens in
+`Categorizer.load`; `categorize` does no I/O, so the faust agent, the CLI and the tests
+all call the same function and get the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from services.core.models import Article, Topic
+
+from .entities import extract_entities
+from .features import MAX_TOKENS, document_tokens, feature_counts
+from .keywords import KeywordTable
+from .model import TopicModel
+from .places import Gazetteer, extract_places, load_gazetteer
+from .sections import SectionEvidence, SectionTable
+from .subtopics import SubtopicMatcher, subtopic_scores
+from .taxonomy import Taxonomy, load_taxonomy
+
+
+@dataclass(frozen=True)
+class CategorizerConfig:
+    """Thresholds; the defaults are what the evaluation figures were measured with."""
+
+    #: Secondary top-level topics are listed when their probability reaches this.
+    min_topic_score: float = 0.2
+    max_topics: int = 3
+    #: Level-2 subtopics are listed when parent score x evidence strength reaches this.
+    min_subtopic_score: float = 0.3
+    max_subtopics: int = 3
+    #: How far the article's own section pulls the topic distribution (0..1).
+    section_weight: float = 0.5
+    #: For articles not in English the model sees few known words; trust the section more.
+    section_weight_foreign: float = 0.8
+    keywords: int = 10
+
+
+class Categorizer:
+    """Fills an Article's topics, section_topic, countries, places, people, organizations
+    and keywords."""
+
+    def __init__(
+        self,
+        model: TopicModel,
+        taxonomy: Taxonomy,
+        sections: SectionTable,
+        gazetteer: Gazetteer,
+        config: CategorizerConfig | None = None,
+    ) -> None:
+        self.model = model
+        self.taxonomy = taxonomy
+        self.sections = sections
+        self.gazetteer = gazetteer
+        self.config = config or CategorizerConfig()
+        self.subtopics = SubtopicMatcher(taxonomy)
+        self.keyword_table = KeywordTable(model.vocab, model.idf)
+        self._class_index = {c: i for i, c in enumerate(model.classes)}
+
+    @classmethod
+    def load(
+        cls,
+        model_path: Path | None = None,
+        section_table: Path | None = None,
+        config: CategorizerConfig | None = None,
+    ) -> Categorizer:
+        """Load the shipped (or given) model and section table; ~1 s, do it once."""
+        taxonomy = load_taxonomy()
+        model = TopicModel.load(model_path)
+        sections = SectionTable.load(section_table, taxonomy=taxonomy)
+        return cls(model, taxonomy, sections, load_gazetteer(), config)
+
+    # -- topics --------------------------------------------------------------------
+    def topic_distribution(
+        self, article: Article, feats=None
+    ) -> tuple[dict[str, float], SectionEvidence | None]:
+        """Top-level code -> probability, after mixing in the section evidence."""
+        if feats is None:
+            feats = feature_counts(self._tokens(article))
+        probs = self.model.predict_proba(feats)
+        dist = {c: float(p) for c, p in zip(self.model.classes, probs, strict=True)}
+        ev = self.sections.evidence(article)
+        if ev is not None:
+            top = self.taxonomy.ancestor(ev.code, 1)
+            if top in dist:
+                foreign = bool(article.language) and not (article.language or "").startswith("en")
+                base = self.config.section_weight_foreign if foreign else self.config.section_weight
+                lam = base * ev.weight
+                dist = {c: (1 - lam) * p for c, p in dist.items()}
+                dist[top] += lam
+        return dist, ev
+
+    @staticmethod
+    def _tokens(article: Article) -> list[str]:
+        return document_tokens(article.title, article.subtitle, article.lead, article.body)
+
+    def _topics(self, dist: dict[str, float], ev: SectionEvidence | None, tokens: list[str]) -> list[Topic]:
+        cfg = self.config
+        ranked = sorted(dist.items(), key=lambda kv: -kv[1])
+        chosen = [ranked[0]] + [(c, p) for c, p in ranked[1 : cfg.max_topics] if p >= cfg.min_topic_score]
+        topics = [Topic(code=c, label=self.taxonomy.label(c), score=round(p, 4), level=1) for c, p in chosen]
+        parents = dict(chosen)
+        subs = subtopic_scores(self.subtopics.match(tokens), parents, self.taxonomy)
+        if ev is not None:
+            sec_l2 = self.taxonomy.ancestor(ev.code, 2)
+            parent = self.taxonomy.ancestor(ev.code, 1)
+            if sec_l2 is not None and parent in parents:
+                subs[sec_l2] = max(subs.get(sec_l2, 0.0), parents[parent] * ev.weight)
+        ranked_subs = sorted(
+            ((c, s) for c, s in subs.items() if s >= cfg.min_subtopic_score), key=lambda kv: -kv[1]
+        )[: cfg.max_subtopics]
+        topics += [
+            Topic(code=c, label=self.taxonomy.label(c), score=round(s, 4), level=2) for c, s in ranked_subs
+        ]
+        return topics
+
+    # -- the whole article ------------------------------------------------------------
+    def categorize(self, article: Article) -> Article:
+        """A copy of `article` with the categorizer fields filled. Pure: no I/O."""
+        tokens = self._tokens(article)
+        feats = feature_counts(tokens)
+        dist, ev = self.topic_distribution(article, feats)
+        topics = self._topics(dist, ev, tokens[: MAX_TOKENS * 3])
+
+        text = "\n".join(p for p in (article.subtitle, article.lead, article.body) if p)
+        pr = extract_places(self.gazetteer, article.dateline, article.title, text)
+        ents = extract_entities(
+            (article.title or "", article.subtitle or "", article.lead or "", article.body),
+            pr.place_words,
+            self.model.common_words,
+        )
+        keywords = self.keyword_table.extract(feats, k=self.config.keywords)
+        return msgspec.structs.replace(
+            article,
+            topics=topics,
+            section_topic=ev.code if ev is not None else None,
+            countries=pr.countries,
+            places=pr.places,
+            people=ents.people,
+            organizations=ents.organizations,
+            keywords=keywords,
+        )
+
+
+def categorize(article: Article, categorizer: Categorizer) -> Article:
+    """Module-level convenience for callers that hold a loaded Categorizer."""
+    return categorizer.categorize(article)

