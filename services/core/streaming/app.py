@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from services import __version__
 from services.core.kafka.clients import ssl_context
@@ -62,6 +63,21 @@ def make_service(service: str, settings: _StageBase) -> StreamService:
     return StreamService(service, make_app(service, settings), settings)
 
 
+class _ReadCommittedThread(AIOKafkaConsumerThread):
+    """faust reads committed records only when it runs its own transactions; the sink
+    reads the deduper's transactional output and must never see an aborted record."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+
+class _ReadCommittedConsumer(Consumer):
+    def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
+        return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
 def make_app(service: str, settings: _StageBase) -> faust.App:
     kafka = settings.kafka
     datadir = settings.data_dir / service
@@ -90,6 +106,7 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
     )
+    app.transport.Consumer = _ReadCommittedConsumer  # type: ignore[misc]  # this app only
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsflow_faust")
     add_health_pages(app)
     SERVICE_INFO.info({"service": service, "version": __version__})
