@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages newsflow's tests use. Idempotent: installs only what is missing.
 #   prometheus  -> promtool (config/rule checks, rule unit tests) and a real scrape in e2e
+#   chromium    -> headless browser for the sink's web page tests (driven by python playwright)
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
