@@ -35,13 +35,24 @@ def _parser() -> argparse.ArgumentParser:
     kafka.add_argument("--data-dir", type=Path, default=Path(".data/kafka"))
 
     ingest = sub.add_parser(
-        "ingest", help="send files/folders (.html .txt .json .jsonl, .gz) to the ingest API"
+        "ingest",
+        help="send files/folders (.html .txt .json .jsonl .warc, .gz) to the ingest API; "
+        "`ingest feed URL... --once` polls feeds by hand",
     )
-    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("paths", nargs="+", help="files/folders, or `feed URL...`")
     ingest.add_argument("--api", default="http://127.0.0.1:8000")
     ingest.add_argument("--format", default=None)
     ingest.add_argument("--concurrency", type=int, default=8)
     ingest.add_argument("--no-progress", action="store_true")
+    ingest.add_argument("--backfill", action="store_true", help="send as backfill (server-side rate limit)")
+    ingest.add_argument("--rate", type=float, default=None, help="at most N documents per second")
+    ingest.add_argument("--state-dir", type=Path, default=None, help="resume/seen state (default: per form)")
+    ingest.add_argument("--no-resume", action="store_true", help="send again what was sent before")
+    ingest.add_argument("--token", default=None, help="bearer token (default: $NEWSFLOW_INGEST_TOKEN)")
+    ingest.add_argument("--once", action="store_true", help="feed form: poll once and exit")
+    ingest.add_argument("--source", default=None, help="feed form: publisher name (default: host)")
+    ingest.add_argument("--section", default=None, help="feed form: section hint")
+    ingest.add_argument("--interval", type=float, default=None, help="feed form: poll interval (s)")
 
     norm = sub.add_parser("normalize", help="raw file(s) -> normalized article JSON lines")
     norm.add_argument("files", nargs="+")
@@ -102,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_kafka(args.port, args.data_dir)
         case "ingest":
-            from services.ingest.upload import run_upload
+            from services.ingest.commands import run_ingest
 
-            return run_upload(args.paths, args.api, args.format, args.concurrency, not args.no_progress)
+            return run_ingest(args)
         case "normalize":
             from services.core.commands.offline import run_normalize
 

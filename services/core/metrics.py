@@ -63,6 +63,40 @@ HTTP_LATENCY = Histogram(
 )
 
 
+# --- ingest sources: feeds, files, backfill (issue 8) ---
+FEED_POLLS = Counter(
+    "newsflow_feed_polls_total",
+    "Feed polls by configured feed name and result (ok, not_modified, timeout, http_error, malformed, "
+    "blocked, ...).",
+    ["feed", "result"],
+)
+FEED_ITEMS = Counter(
+    "newsflow_feed_items_total",
+    "Feed items by result (accepted = acked by Kafka; produce_failed and fetch errors are retried).",
+    ["result"],
+)
+FEED_FETCH_REFUSED = Counter(
+    "newsflow_feed_fetch_refused_total",
+    "Feed/page connections refused by the SSRF guard, by address class (loopback, private, ...).",
+    ["reason"],
+)
+FEED_FETCH_SECONDS = Histogram(
+    "newsflow_feed_fetch_seconds",
+    "Time to fetch a feed or an item page, retries and redirects included.",
+    ["kind"],
+    buckets=LATENCY_BUCKETS,
+)
+FEED_LAST_SUCCESS = Gauge(
+    "newsflow_feed_last_success_timestamp_seconds",
+    "Unix time of the last good poll (ok or not modified) per configured feed.",
+    ["feed"],
+)
+BACKFILL_THROTTLED = Counter(
+    "newsflow_backfill_throttled_total",
+    "Backfill documents refused with 429 because the backfill rate limit was spent.",
+)
+
+
 def exposition() -> tuple[bytes, str]:
     """Body and content type of /metrics."""
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -86,6 +86,33 @@ class IngestSettings(_Base):
         0.0, ge=0, description="Requests per second per token (429 above); 0 = unlimited."
     )
     rate_limit_burst: int = Field(50, ge=1, description="Token-bucket burst per token.")
+    # --- ingest sources: feeds and backfill (services/ingest/README.md) ---
+    feeds_file: Path | None = Field(
+        None, description="Feeds to poll: YAML/JSON list of {url, interval_s, source, section}; unset = none."
+    )
+    feeds_allow_private: bool = Field(
+        False, description="Let feeds and item pages resolve to private/loopback/link-local addresses."
+    )
+    feeds_interval_s: float = Field(300.0, gt=0, description="Poll interval of feeds that set none.")
+    feeds_jitter: float = Field(0.1, ge=0, le=1, description="Poll intervals vary by ± this fraction.")
+    feeds_timeout_s: float = Field(20.0, gt=0, description="Deadline for one feed/page request.")
+    feeds_retries: int = Field(
+        2, ge=0, description="Retries per request (timeouts, network errors, 429, 5xx)."
+    )
+    feeds_max_bytes: int = Field(5 * MiB, ge=1024, description="Largest feed or page body fetched.")
+    feeds_max_redirects: int = Field(5, ge=0, description="Most redirects followed per request.")
+    feeds_per_host: int = Field(2, ge=1, description="Concurrent requests per host.")
+    feeds_concurrency: int = Field(8, ge=1, description="Concurrent item page fetches in all.")
+    feeds_max_items_per_poll: int = Field(
+        100, ge=1, description="New items fetched per poll; the rest next poll."
+    )
+    feeds_item_attempts: int = Field(5, ge=1, description="Polls an item may fail before it is given up.")
+    backfill_rate_per_s: float = Field(
+        20.0,
+        ge=0,
+        description="Documents/s for all `X-Ingest-Source: backfill` clients together; 0 = unlimited.",
+    )
+    backfill_burst: int = Field(20, ge=1, description="Token-bucket burst of the backfill limit.")
 
 
 class _StageBase(_Base):

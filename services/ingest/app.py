@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,10 @@ from services.core.kafka.clients import producer_kwargs
 from services.core.models import RawArticle
 from services.core.settings import IngestSettings
 from services.core.topics import Topics
-from services.ingest import requests
+from services.ingest import requests, sources
 from services.ingest.auth import RateLimiter, check_token
 from services.ingest.exceptions import IngestError, TooLarge, Unavailable, UnsupportedMediaType
+from services.ingest.feeds import service as feeds_service
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,13 @@ class _State:
 STATE = web.AppKey("state", _State)
 LIMITER = web.AppKey("limiter", RateLimiter)
 SETTINGS = web.AppKey("settings", IngestSettings)
+BACKFILL = web.AppKey("backfill", RateLimiter)  # issue 8: one bucket shared by all backfill clients
 
 
 def _error(exc: IngestError) -> web.Response:
     metrics.INGEST_REJECTED.labels(str(exc.status), exc.reason).inc()
-    headers = {"Retry-After": "5"} if exc.status in (429, 503) else None
+    retry_after = getattr(exc, "retry_after", 5)
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if exc.status in (429, 503) else None
     if exc.status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="newsflow-ingest"'}
     return web.json_response({"error": exc.reason, "detail": str(exc)}, status=exc.status, headers=headers)
@@ -112,13 +116,15 @@ async def post_article(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     limits = requests.Limits(settings.max_body_bytes, settings.max_batch_lines)
     try:
+        source = sources.ingest_source(request.headers.get(sources.HEADER), "api")
+        sources.admit(request.app[BACKFILL], source, 1)
         body = await _read_body(request, settings.max_body_bytes + 65536)
         if request.content_type in ("text/html", "text/plain"):
             article = requests.from_raw_body(
-                body, request.content_type, limits, request.query.get("url"), request.charset
+                body, request.content_type, limits, request.query.get("url"), request.charset, source
             )
         elif request.content_type in ("application/json", "application/octet-stream", ""):
-            article = requests.from_json(body, limits)
+            article = requests.from_json(body, limits, source)
         else:
             raise UnsupportedMediaType(
                 "unsupported_media_type", "send application/json, text/html or text/plain"
@@ -135,8 +141,10 @@ async def post_batch(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     limits = requests.Limits(settings.max_body_bytes, settings.max_batch_lines)
     try:
+        source = sources.ingest_source(request.headers.get(sources.HEADER), "batch")
         body = await _read_body(request, settings.max_batch_bytes)
-        accepted, errors = requests.from_ndjson(body, limits)
+        accepted, errors = requests.from_ndjson(body, limits, source)
+        sources.admit(request.app[BACKFILL], source, len(accepted))
     except IngestError as exc:
         return _error(exc)
     for error in errors:
@@ -171,11 +179,14 @@ def build(settings: IngestSettings) -> web.Application:
     app[SETTINGS] = settings
     app[STATE] = _State()
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app[BACKFILL] = RateLimiter(settings.backfill_rate_per_s, settings.backfill_burst)
     app.router.add_get("/", index)
     app.router.add_post("/v1/articles", post_article)
     app.router.add_post("/v1/articles/batch", post_batch)
     add_ops_routes(app, lambda: _ready(app))
     app.cleanup_ctx.append(_kafka_producer)
+    # issue 8: feeds (NEWSFLOW_FEEDS_FILE) polled in the background, produced like API requests
+    feeds_service.attach(app, settings, lambda articles: _produce(app, articles))
     return app
 
 

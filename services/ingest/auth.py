@@ -23,6 +23,10 @@ class Unauthorized(IngestError):
 class RateLimited(IngestError):
     status = 429
 
+    def __init__(self, reason: str, message: str, retry_after: float = 5.0) -> None:
+        super().__init__(reason, message)
+        self.retry_after = retry_after  # seconds until the bucket holds enough again
+
 
 def check_token(header: str | None, tokens: list[SecretStr]) -> str:
     """The matching token's index as its identity; raises Unauthorized."""
@@ -50,15 +54,17 @@ class RateLimiter:
     burst: int
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
-    def take(self, who: str, now: float | None = None) -> None:
-        """Spend one request for `who` or raise RateLimited with the wait in the reason."""
+    def take(
+        self, who: str, now: float | None = None, cost: float = 1.0, reason: str = "rate_limited"
+    ) -> None:
+        """Spend `cost` requests for `who` or raise RateLimited with the wait in the reason."""
         if self.rate <= 0:
             return
         now = time.monotonic() if now is None else now
         bucket = self._buckets.setdefault(who, _Bucket(float(self.burst), now))
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
-        if bucket.tokens < 1.0:
-            wait = (1.0 - bucket.tokens) / self.rate
-            raise RateLimited("rate_limited", f"rate limit exceeded; retry in {wait:.1f}s")
-        bucket.tokens -= 1.0
+        if bucket.tokens < cost:
+            wait = (cost - bucket.tokens) / self.rate
+            raise RateLimited(reason, f"rate limit exceeded; retry in {wait:.1f}s", retry_after=wait)
+        bucket.tokens -= cost

@@ -1,7 +1,10 @@
 """Files and folders -> ingest API payloads: pure, so the CLI and tests share it.
 
 .html/.htm -> html, .txt -> text, .json -> one crawler JSON document (or an API
-payload if it already has `content`), .jsonl -> one per line; `.gz` on any of them.
+payload if it already has `content`), .jsonl -> one per line, .warc -> one per HTML
+response record (services/ingest/warc.py); `.gz` on any of them. This is the one place
+that reads input files. Documents are yielded one at a time (a 10 GB archive is never
+held in memory) with how far into their file the reader is, for progress bars.
 """
 
 from __future__ import annotations
@@ -14,13 +17,24 @@ from typing import Any
 
 import orjson
 
-FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json", ".jsonl": "jsonl"}
+from services.ingest.decode import decode_page
+
+FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".warc": "warc",
+}
 
 
 @dataclass(frozen=True)
 class Document:
-    origin: str  # path (and line) for error reports
+    origin: str  # path (and line or WARC record) for error reports
     payload: dict[str, Any]
+    path: str = ""  # the file it came from
+    done_bytes: int = 0  # bytes of that file read so far (approximate inside archives)
 
 
 def _kind(path: Path) -> tuple[str | None, bool]:
@@ -40,6 +54,17 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
+def check_files(paths: list[str]) -> list[Path]:
+    """Every input file, or ValueError/OSError naming the first one that cannot be read."""
+    files = list(iter_files(paths))
+    for path in files:
+        if _kind(path)[0] is None:
+            raise ValueError(f"{path}: unsupported file type (html, htm, txt, json, jsonl, warc, .gz)")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+    return files
+
+
 def _payload(text: str, fmt: str, forced: str | None) -> dict[str, Any]:
     if fmt == "json":
         try:
@@ -51,16 +76,29 @@ def _payload(text: str, fmt: str, forced: str | None) -> dict[str, Any]:
     return {"content": text, "format": forced or fmt}
 
 
+def _jsonl(path: Path, gz: bool, forced: str | None) -> Iterator[Document]:
+    with path.open("rb") as raw:
+        stream = gzip.GzipFile(fileobj=raw) if gz else raw
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                text = line.rstrip(b"\r\n").decode("utf-8", "replace")
+                yield Document(f"{path}:{number}", _payload(text, "json", forced), str(path), raw.tell())
+
+
 def iter_documents(paths: list[str], forced_format: str | None = None) -> Iterator[Document]:
     for path in iter_files(paths):
         fmt, gz = _kind(path)
         if fmt is None:
-            raise ValueError(f"{path}: unsupported file type (html, htm, txt, json, jsonl, .gz)")
-        data = path.read_bytes()
-        text = (gzip.decompress(data) if gz else data).decode("utf-8", "replace")
-        if fmt == "jsonl":
-            for number, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    yield Document(f"{path}:{number}", _payload(line, "json", forced_format))
+            raise ValueError(f"{path}: unsupported file type (html, htm, txt, json, jsonl, warc, .gz)")
+        if fmt == "warc":
+            from services.ingest.warc import iter_warc  # warcio only when archives are read
+
+            for record_id, payload, done in iter_warc(path):
+                yield Document(f"{path}#{record_id}", payload, str(path), done)
+        elif fmt == "jsonl":
+            yield from _jsonl(path, gz, forced_format)
         else:
-            yield Document(str(path), _payload(text, fmt, forced_format))
+            data = path.read_bytes()
+            raw = gzip.decompress(data) if gz else data
+            text = decode_page(raw) if fmt == "html" else raw.decode("utf-8", "replace")
+            yield Document(str(path), _payload(text, fmt, forced_format), str(path), len(data))

@@ -1,6 +1,6 @@
 """Turn ingest requests into RawArticles: pure validation, no I/O.
 
-The API accepts a JSON object `{content, format?, url?, source?, fetched_at?}`, a raw
+The API accepts a JSON object `{content, format?, url?, source?, fetched_at?, hints?, fetch?}`, a raw
 `text/html` / `text/plain` body, or NDJSON batches of JSON objects. Anything else is a
 400 with a reason a client can act on; nothing is guessed silently.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import orjson
 
@@ -19,7 +19,9 @@ from services.core.models import IngestMeta, InputFormat, RawArticle
 from services.ingest.exceptions import BadRequest, TooLarge
 
 FORMATS = frozenset(get_args(InputFormat))
-_FIELDS = {"content", "format", "url", "source", "fetched_at", "hints"}
+_FIELDS = {"content", "format", "url", "source", "fetched_at", "hints", "fetch"}
+MAX_FETCH_KEYS = 32
+MAX_FETCH_VALUE = 2048
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def from_fields(fields: Any, limits: Limits, source: str) -> RawArticle:
     if len(content) > limits.max_body_bytes:
         raise TooLarge("too_large", f"content exceeds {limits.max_body_bytes} bytes")
     fmt = fields.get("format", "auto")
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:  # a list is unhashable: 400, not 500
         raise BadRequest("unknown_format", f"format must be one of {', '.join(sorted(FORMATS))}")
     for name in ("url", "source", "fetched_at"):
         if fields.get(name) is not None and not isinstance(fields[name], str):
@@ -65,15 +67,32 @@ def from_fields(fields: Any, limits: Limits, source: str) -> RawArticle:
         isinstance(hints, dict) and all(isinstance(v, str) for v in hints.values())
     ):
         raise BadRequest("bad_field", "'hints' must be an object of strings")
+    fetch = _fetch_meta(fields.get("fetch"))
     return RawArticle(
-        ingest=new_ingest(content, source),
+        ingest=new_ingest(content, source, fetch),
         content=content,
-        format=fmt,
+        format=cast(InputFormat, fmt),
         url=fields.get("url"),
         source=fields.get("source"),
         fetched_at=fields.get("fetched_at"),
         hints=hints,
     )
+
+
+def _fetch_meta(value: Any) -> dict[str, str] | None:
+    """Optional `fetch`: how the client got the document (path, WARC record, HTTP status)."""
+    if value is None:
+        return None
+    if not (
+        isinstance(value, dict)
+        and len(value) <= MAX_FETCH_KEYS
+        and all(isinstance(v, str) and len(v) <= MAX_FETCH_VALUE for v in value.values())
+    ):
+        raise BadRequest(
+            "bad_field",
+            f"'fetch' must be an object of at most {MAX_FETCH_KEYS} strings (<= {MAX_FETCH_VALUE} chars)",
+        )
+    return {str(k): v for k, v in value.items()}
 
 
 def from_json(body: bytes, limits: Limits, source: str = "api") -> RawArticle:
@@ -85,7 +104,12 @@ def from_json(body: bytes, limits: Limits, source: str = "api") -> RawArticle:
 
 
 def from_raw_body(
-    body: bytes, content_type: str, limits: Limits, url: str | None, charset: str | None
+    body: bytes,
+    content_type: str,
+    limits: Limits,
+    url: str | None,
+    charset: str | None,
+    source: str = "api",
 ) -> RawArticle:
     """A bare text/html or text/plain body; the URL comes from `?url=`."""
     try:
@@ -93,10 +117,12 @@ def from_raw_body(
     except (UnicodeDecodeError, LookupError):
         content = body.decode("utf-8", "replace")
     fmt = "html" if content_type == "text/html" else "text"
-    return from_fields({"content": content, "format": fmt, "url": url}, limits, "api")
+    return from_fields({"content": content, "format": fmt, "url": url}, limits, source)
 
 
-def from_ndjson(body: bytes, limits: Limits) -> tuple[list[tuple[int, RawArticle]], list[dict[str, Any]]]:
+def from_ndjson(
+    body: bytes, limits: Limits, source: str = "batch"
+) -> tuple[list[tuple[int, RawArticle]], list[dict[str, Any]]]:
     """Per-line results: accepted (line number, article) and errors `{line, reason, error}`."""
     accepted: list[tuple[int, RawArticle]] = []
     errors: list[dict[str, Any]] = []
@@ -107,7 +133,7 @@ def from_ndjson(body: bytes, limits: Limits) -> tuple[list[tuple[int, RawArticle
         if not line.strip():
             continue
         try:
-            accepted.append((number, from_json(line, limits, source="batch")))
+            accepted.append((number, from_json(line, limits, source=source)))
         except (BadRequest, TooLarge) as exc:
             errors.append({"line": number, "reason": exc.reason, "error": str(exc)})
     if not accepted and not errors:

@@ -15,8 +15,12 @@ def test_each_token_has_its_own_identity() -> None:
 
 @pytest.mark.parametrize(
     ("header", "reason"),
-    [(None, "missing_token"), ("Basic abc", "missing_token"), ("Bearer alpha", "bad_token"),
-     ("Bearer alpha-token-x", "bad_token")],
+    [
+        (None, "missing_token"),
+        ("Basic abc", "missing_token"),
+        ("Bearer alpha", "bad_token"),
+        ("Bearer alpha-token-x", "bad_token"),
+    ],
 )
 def test_refusals_name_the_reason(header: str | None, reason: str) -> None:
     with pytest.raises(Unauthorized) as caught:

@@ -32,6 +32,8 @@ def test_json_article_becomes_raw_article_with_ingest_metadata() -> None:
         (b'{"content": 5}', "missing_content"),
         (b'{"content": "   "}', "empty_content"),
         (b'{"content": "x", "format": "pdf"}', "unknown_format"),
+        (b'{"content": "x", "format": []}', "unknown_format"),
+        (b'{"content": "x", "format": {"a": 1}}', "unknown_format"),
         (b'{"content": "x", "url": 7}', "bad_field"),
         (b'{"content": "x", "colour": "red"}', "unknown_field"),
         (b'{"content": "x", "hints": {"section": 1}}', "bad_field"),
@@ -76,3 +78,21 @@ def test_batch_line_limit_is_413() -> None:
 def test_empty_batch_is_400() -> None:
     with pytest.raises(BadRequest):
         requests.from_ndjson(b"\n\n", LIMITS)
+
+
+def test_fetch_metadata_is_carried_into_ingest_meta() -> None:
+    body = orjson.dumps({"content": "<p>x</p>", "fetch": {"origin": "a/b.warc.gz#r1", "status": "200"}})
+    raw = requests.from_json(body, LIMITS, source="files")
+    assert raw.ingest.fetch == {"origin": "a/b.warc.gz#r1", "status": "200"}
+    assert raw.ingest.source == "files"
+    schemas.validate("raw_article", orjson.loads(encode(raw)))
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [{"status": 200}, ["x"], "x", {f"k{n}": "v" for n in range(40)}, {"long": "x" * 3000}],
+)
+def test_bad_fetch_metadata_is_400(fetch: object) -> None:
+    with pytest.raises(BadRequest) as caught:
+        requests.from_json(orjson.dumps({"content": "x", "fetch": fetch}), LIMITS)
+    assert caught.value.reason == "bad_field"
