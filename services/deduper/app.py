@@ -1,22 +1,29 @@
 """deduper stream app: news.categorized -> news.articles | news.duplicates (or news.dlq).
 
-Two steps keep every state write on the partition owning its key, each step's state
-in a changelog table committed in the same transaction as its outputs:
-  1. by article id (news.categorized): `versions` table -> same id with the same body
-     is a re-ingest (duplicate), with a changed body an update (version + 1);
-  2. by body hash (internal `by-hash` topic): `hashes` table -> the first article id
-     seen with that body; a later different id with the same body is a duplicate.
+The partitioned design of decide.py on the exactly-once loop (txn.py):
+  0. news.categorized (key = article id): fingerprint, lookup keys; the article goes to
+     the gather topic, one Lookup per key to the index topic.
+  1. index topic (key = index key): Lookup -> read this partition's tables, Reply to the
+     gather topic; Update -> apply_update (phase 3 writes land here too).
+  2. gather topic (key = article id|ingest id): collect the article and its replies in
+     the `gather` table; when complete, decide, emit the verdict and the index Updates.
+Index tables (bands, names, urls, stories) follow the index topic's partitions, the
+`gather` table the gather topic's: any number of workers, every key on one partition.
+Every state change rides in the same transaction as the outputs that depend on it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+import time
+from datetime import datetime
+from typing import Any
 
 import msgspec
 
 from services.core import metrics
-from services.core.codec import decode, encode
+from services.core.clock import parse_utc
+from services.core.codec import decode
+from services.core.codec import encode as encode_message
 from services.core.models import Article, Dedupe
 from services.core.settings import DeduperSettings
 from services.core.state.table import ChangelogTable
@@ -24,94 +31,151 @@ from services.core.streaming.host import run_stage
 from services.core.streaming.stage import Output
 from services.core.streaming.txn import InRecord, TransactionalStage, group_id
 from services.core.topics import Topics
+from services.deduper import wire
+from services.deduper.decide import Candidates, decide, index_updates, lookup_keys
+from services.deduper.fingerprint import fingerprint
+from services.deduper.index import IndexUpdate, apply_update, decode_value, read_entries, read_url, sweep
+from services.deduper.params import DedupeParams
+from services.deduper.tables import PartitionStore
 
 STAGE = "deduper"
-_SPACE = re.compile(r"\s+")
+INDEX_TABLES = ("bands", "names", "urls", "stories")
+SWEEP_EVERY_S = 600.0
 
 
-def body_hash(article: Article) -> str:
-    text = _SPACE.sub(" ", (article.body or article.title or "").strip().lower())
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+class DeduperApp:
+    """The three handlers and their tables; one instance per worker process."""
 
+    def __init__(self, settings: DeduperSettings) -> None:
+        self.topics = Topics(settings.topics)
+        group = group_id(settings, STAGE)
+        self.index_topic = f"{group}-index"
+        self.gather_topic = f"{group}-gather"
+        self.params = DedupeParams.from_window_days(settings.window_days)
+        data = settings.data_dir / STAGE
+        self.tables = {
+            name: ChangelogTable(name, f"{group}-{name}-changelog", data)
+            for name in (*INDEX_TABLES, "gather")
+        }
+        self._last_sweep: dict[int, float] = {}
 
-def _verdict(article: Article, topic: str, verdict: Dedupe) -> Output:
-    metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
-    article = msgspec.structs.replace(article, dedupe=verdict)
-    return Output(topic, article.id.encode(), encode(article), article.ingest.received_at)
+    def handle(self, record: InRecord) -> list[Output]:
+        if record.topic == self.index_topic:
+            return self.on_index(record)
+        if record.topic == self.gather_topic:
+            return self.on_gather(record)
+        return self.on_article(record)
+
+    # phase 0 ------------------------------------------------------------------------
+    def on_article(self, record: InRecord) -> list[Output]:
+        article = decode(record.value, Article)
+        now = article.ingest.received_at
+        fp = fingerprint(article, self.params)
+        keys = lookup_keys(article, fp, self.params)
+        reply_to = f"{article.id}|{article.ingest.id}"
+        outputs = [
+            Output(
+                self.gather_topic,
+                reply_to.encode(),
+                wire.encode(wire.ArticleIn(msgspec.Raw(record.value), keys.count(), now)),
+            )
+        ]
+        for table, names in (("bands", keys.bands), ("names", keys.names), ("urls", keys.urls)):
+            outputs += [
+                Output(self.index_topic, key.encode(), wire.encode(wire.Lookup(table, key, reply_to, now)))  # type: ignore[arg-type]
+                for key in names
+            ]
+        return outputs
+
+    # phase 1 and 3 --------------------------------------------------------------------
+    def on_index(self, record: InRecord) -> list[Output]:
+        message = wire.index_decoder.decode(record.value)
+        store = PartitionStore.of(self.tables, record.partition)  # type: ignore[arg-type]
+        now = parse_utc(message.now)
+        if isinstance(message, wire.Update):
+            apply_update(
+                store, IndexUpdate(message.table, message.key, message.value), now=now, params=self.params
+            )
+            outputs = list(store.outputs)
+        else:
+            entries = self._read(store, message.table, message.key, now)
+            reply = wire.Reply(message.table, message.key, entries)
+            outputs = [Output(self.gather_topic, message.reply_to.encode(), wire.encode(reply))]
+        return outputs + self._maybe_sweep(record.partition, now)
+
+    def _read(self, store: PartitionStore, table: str, key: str, now: datetime) -> list[Any]:
+        if table == "urls":
+            state = read_url(store.urls, key, now=now, params=self.params)
+            return [msgspec.to_builtins(state)] if state is not None else []
+        mapping = getattr(store, table)
+        return [
+            msgspec.to_builtins(e) for e in read_entries(table, mapping, key, now=now, params=self.params)
+        ]  # type: ignore[arg-type]
+
+    def _maybe_sweep(self, partition: int, now: datetime) -> list[Output]:
+        """Expire old keys of this partition now and then (reads skip them meanwhile)."""
+        last = self._last_sweep.get(partition)
+        self._last_sweep[partition] = last or time.monotonic()
+        if last is None or time.monotonic() - last < SWEEP_EVERY_S:
+            return []
+        self._last_sweep[partition] = time.monotonic()
+        store = PartitionStore.of(self.tables, partition)  # type: ignore[arg-type]
+        sweep(store, now=now, params=self.params)
+        return list(store.outputs)
+
+    # phase 2 ------------------------------------------------------------------------
+    def on_gather(self, record: InRecord) -> list[Output]:
+        message = wire.gather_decoder.decode(record.value)
+        gather = self.tables["gather"]
+        key = record.key or b""
+        stored = gather.get(record.partition, key)
+        pending = wire.pending_decoder.decode(stored) if stored else wire.Pending()
+        if isinstance(message, wire.ArticleIn):
+            pending.article, pending.expected, pending.now = message.article, message.expected, message.now
+        else:
+            pending.received += 1
+            pending.replies.setdefault(message.table, {})[message.key] = message.entries
+        if not pending.complete():
+            return [gather.put(record.partition, key, wire.encode(pending))]
+        return [gather.delete(record.partition, key), *self._decide(pending)]
+
+    def _decide(self, pending: wire.Pending) -> list[Output]:
+        article = decode(bytes(pending.article), Article)
+        now = parse_utc(pending.now)
+        fp = fingerprint(article, self.params)
+        keys = lookup_keys(article, fp, self.params)
+        replies = pending.replies
+        candidates = Candidates(
+            bands={k: decode_value("bands", replies.get("bands", {}).get(k, [])) for k in keys.bands},
+            names={k: decode_value("names", replies.get("names", {}).get(k, [])) for k in keys.names},
+        )
+        url_state = next(
+            (decode_value("urls", e[0]) for k in keys.urls if (e := replies.get("urls", {}).get(k))), None
+        )
+        verdict: Dedupe = decide(article, fp, candidates, url_state, params=self.params)
+        metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
+        judged = msgspec.structs.replace(article, dedupe=verdict)
+        target = self.topics.duplicates if verdict.status == "duplicate" else self.topics.articles
+        outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
+        for update in index_updates(article, fp, verdict, now=now, params=self.params, keys=keys):
+            message = wire.Update(update.table, update.key, update.value, pending.now)
+            outputs.append(Output(self.index_topic, update.key.encode(), wire.encode(message)))
+        return outputs
 
 
 def build(settings: DeduperSettings) -> tuple[TransactionalStage, list[str]]:
-    topics = Topics(settings.topics)
-    group = group_id(settings, STAGE)
-    by_hash_topic = f"{group}-by-hash"
-    data = settings.data_dir / STAGE
-    versions = ChangelogTable("versions", f"{group}-versions-changelog", data)
-    hashes = ChangelogTable("hashes", f"{group}-hashes-changelog", data)
-
-    def by_id(record: InRecord) -> list[Output]:
-        article = decode(record.value, Article)
-        digest = body_hash(article)
-        key = article.id.encode()
-        previous = versions.get(record.partition, key)
-        if previous is None:
-            return [
-                versions.put(record.partition, key, f"{digest}:1".encode()),
-                Output(by_hash_topic, digest.encode(), record.value),
-            ]
-        old_hash, _, old_version = previous.decode().partition(":")
-        if old_hash == digest:
-            verdict = Dedupe(
-                status="duplicate",
-                fingerprint=digest,
-                duplicate_of=article.id,
-                similarity=1.0,
-                kind="reingest",
-                version=int(old_version),
-            )
-            return [_verdict(article, topics.duplicates, verdict)]
-        version = int(old_version) + 1
-        verdict = Dedupe(
-            status="update", fingerprint=digest, version=version, kind="update", story_id=article.id
-        )
-        return [
-            versions.put(record.partition, key, f"{digest}:{version}".encode()),
-            _verdict(article, topics.articles, verdict),
-        ]
-
-    def by_body(record: InRecord) -> list[Output]:
-        article = decode(record.value, Article)
-        digest = (record.key or b"").decode()
-        first = hashes.get(record.partition, digest.encode())
-        if first is None or first.decode() == article.id:
-            verdict = Dedupe(status="unique", fingerprint=digest, story_id=article.id)
-            return [
-                hashes.put(record.partition, digest.encode(), article.id.encode()),
-                _verdict(article, topics.articles, verdict),
-            ]
-        original = first.decode()
-        verdict = Dedupe(
-            status="duplicate",
-            fingerprint=digest,
-            duplicate_of=original,
-            similarity=1.0,
-            story_id=original,
-            kind="exact",
-        )
-        return [_verdict(article, topics.duplicates, verdict)]
-
-    def handle(record: InRecord) -> list[Output]:
-        return by_body(record) if record.topic == by_hash_topic else by_id(record)
-
+    app = DeduperApp(settings)
+    topics = app.topics
     stage = TransactionalStage(
         STAGE,
         settings,
-        [topics.categorized, by_hash_topic],
+        [topics.categorized, app.index_topic, app.gather_topic],
         topics.dlq,
-        handle,
-        tables={"versions": versions, "hashes": hashes},
-        table_sources={"versions": topics.categorized, "hashes": by_hash_topic},
+        app.handle,
+        tables=app.tables,
+        table_sources={**dict.fromkeys(INDEX_TABLES, app.index_topic), "gather": app.gather_topic},
     )
-    return stage, [by_hash_topic]
+    return stage, [app.index_topic, app.gather_topic]
 
 
 def main(settings: DeduperSettings | None = None) -> None:

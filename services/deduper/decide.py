@@ -1,0 +1,271 @@
+"""The verdict on one article, as one call (`dedupe`) or as the three phases a stream runs.
+
+Partitioned stream design (the lead wires it in app.py; every function here is pure
+over the tables it is given, see index.py for their layout):
+
+  0. on the article's partition (news.categorized, key = article id), stateless:
+     `fp = fingerprint(article, params)`, `keys = lookup_keys(article, fp, params)`:
+     <= 23 `bands` keys (exact hash, LSH bands, prefixes), <= 6 `names` keys, 1-2 `urls`
+     keys. The fingerprint is deterministic (~0.3 ms): recompute it in step 2 rather
+     than ship it.
+  1. lookup, repartitioned by key (an internal topic keyed by the index key; the agent
+     owning that partition reads its table): `read_entries(table, mapping, key, ...)` /
+     `read_url(...)`. Replies go to a gather topic keyed by article id, carrying the key
+     and its live entries (an empty list too: the gather counts replies). The band
+     partitions hold the compact signatures needed to verify, so there is no second
+     hop. `lookup_candidates` / `lookup_url` are the same reads done in one process.
+  2. gather + decide, on the article's partition again: when the replies for all keys of
+     step 0 are in (the count is known), `decide(article, fp, candidates, url_state,
+     params=...)` -> `Dedupe`; unique/update -> news.articles, duplicate -> news.duplicates.
+  3. write, repartitioned by key again: `index_updates(...)` lists (table, key, value);
+     each goes to the partition owning `key`, which runs `apply_update` (read-modify-
+     write: bounded, expired entries dropped, idempotent for replays).
+  A timer on every worker runs `sweep` over its own partitions so keys nobody reads again
+  expire. Because each key lives on exactly one partition, a copy finds its original
+  whichever partition indexed it, with any number of workers.
+
+Consistency: two copies in flight at the same moment (between steps 1 and 3 of each
+other) can both come out unique, as with any read-then-write index; copies of a story
+arrive minutes to hours apart, far outside that window. Steps 1 and 3 can be fused (the
+band agent appends a provisional entry while reading) at the cost of indexing duplicates.
+Candidates are only ever earlier articles, and a tie goes to the oldest, so verdicts
+never form cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from services.core.models import Article, Dedupe
+from services.deduper.fingerprint import Fingerprint, band_keys, exact_key, fingerprint
+from services.deduper.index import (
+    BandEntry,
+    DedupeStore,
+    IndexUpdate,
+    InMemoryStore,
+    StoryEntry,
+    StorySummary,
+    UrlState,
+    apply_update,
+    epoch,
+    pack_positions,
+    pack_sig,
+    read_entries,
+    read_url,
+    unpack_sig,
+    url_keys,
+)
+from services.deduper.params import DedupeParams
+from services.deduper.similarity import (
+    Match,
+    Packed,
+    compare,
+    estimate_jaccard,
+    is_near_duplicate,
+    is_superset,
+)
+from services.deduper.story import best_story, story_keys
+
+DEFAULT_PARAMS = DedupeParams()
+
+
+@dataclass(frozen=True, slots=True)
+class LookupKeys:
+    bands: list[str]  # exact + LSH keys -> `bands` table
+    names: list[str]  # salient-name pairs -> `names` table
+    urls: list[str]  # article id and canonical URL -> `urls` table
+
+    def count(self) -> int:
+        return len(self.bands) + len(self.names) + len(self.urls)
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Live entries per looked-up key, as gathered from the partitions."""
+
+    bands: dict[str, list[BandEntry]] = field(default_factory=dict)
+    names: dict[str, list[StoryEntry]] = field(default_factory=dict)
+
+
+def lookup_keys(article: Article, fp: Fingerprint, params: DedupeParams) -> LookupKeys:
+    """Every key phase 1 reads and phase 3 may write for this article."""
+    return LookupKeys(_content_keys(fp, params), story_keys(fp.names, params),
+                      url_keys(article, params))
+
+
+def _content_keys(fp: Fingerprint, params: DedupeParams) -> list[str]:
+    """Exact + LSH keys; none for near-empty bodies, exact only for very short ones."""
+    if fp.n_tokens < params.min_tokens:
+        return []
+    if fp.n_shingles < params.min_shingles:
+        return [exact_key(fp, params)]
+    return [exact_key(fp, params), *band_keys(fp.sketch, params)]
+
+
+def lookup_candidates(
+    fp: Fingerprint,
+    store: DedupeStore,
+    *,
+    now: datetime,
+    params: DedupeParams = DEFAULT_PARAMS,
+    keys: LookupKeys | None = None,
+) -> Candidates:
+    """Phase 1 in one process: the live entries under each band and name key."""
+    keys = keys or LookupKeys(_content_keys(fp, params), story_keys(fp.names, params), [])
+    return Candidates(
+        bands={k: read_entries("bands", store.bands, k, now=now, params=params) for k in keys.bands},
+        names={k: read_entries("names", store.names, k, now=now, params=params) for k in keys.names},
+    )
+
+
+def lookup_url(
+    article: Article, urls: Mapping[str, Any], *, now: datetime,
+    params: DedupeParams = DEFAULT_PARAMS, keys: list[str] | None = None,
+) -> UrlState | None:
+    """Phase 1 for identity: the state of this article id, else of its URL (in the
+    stream: the first non-empty reply in `keys.urls` order)."""
+    for key in keys or url_keys(article, params):
+        state = read_url(urls, key, now=now, params=params)
+        if state is not None:
+            return state
+    return None
+
+
+def decide(
+    article: Article,
+    fp: Fingerprint,
+    candidates: Candidates,
+    url_state: UrlState | None,
+    *,
+    params: DedupeParams = DEFAULT_PARAMS,
+) -> Dedupe:
+    """Phase 2: the verdict. Pure: same inputs, same verdict, on any worker.
+
+    Order of precedence: identity (same id / canonical URL: re-ingest or update), exact
+    body, near-duplicate body (verified), then story membership for a unique article.
+    """
+    packed = Packed.of(fp, params)
+    if url_state is not None:
+        return _identity_verdict(fp, packed, url_state, params)
+    entries = _distinct_entries(candidates, article.id)
+    if fp.n_tokens >= params.min_tokens:
+        exact = [e for e in entries if e.hash == fp.content_hash]
+        if exact:
+            first = min(exact, key=lambda e: (e.seen, e.id))
+            return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=first.id,
+                          similarity=1.0, story_id=first.story, kind="exact")
+    matches = [compare(fp, packed, e, params) for e in entries]
+    near = [m for m in matches if is_near_duplicate(m, fp, params)]
+    if near:
+        best = min(near, key=lambda m: (-m.similarity(params), m.entry.seen, m.entry.id))
+        return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=best.entry.id,
+                      similarity=round(best.similarity(params), 4), story_id=best.entry.story,
+                      kind="near")
+    return Dedupe(status="unique", fingerprint=fp.content_hash,
+                  story_id=_story_of(article, fp, packed, matches, candidates, params))
+
+
+def _identity_verdict(
+    fp: Fingerprint, packed: Packed, state: UrlState, params: DedupeParams
+) -> Dedupe:
+    if state.hash == fp.content_hash or fp.n_tokens < params.min_tokens:
+        # an empty re-scrape (failed extraction) must not overwrite a known article
+        return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=state.id,
+                      similarity=1.0 if state.hash == fp.content_hash else 0.0,
+                      story_id=state.story, version=state.version, kind="reingest")
+    similarity = estimate_jaccard(packed.sig, unpack_sig(state.sig, params.sig_bits), params.sig_bits)
+    return Dedupe(status="update", fingerprint=fp.content_hash, duplicate_of=state.id,
+                  similarity=round(similarity, 4), story_id=state.story,
+                  version=state.version + 1, kind="update")
+
+
+def _distinct_entries(candidates: Candidates, own_id: str) -> list[BandEntry]:
+    """One entry per indexed text (an article shows up under many band keys, and an
+    updated one once per version), in an order that does not depend on the order the
+    partitions replied in."""
+    distinct: dict[tuple[str, str], BandEntry] = {}
+    for entries in candidates.bands.values():
+        for entry in entries:
+            if entry.id != own_id:
+                distinct.setdefault((entry.id, entry.hash), entry)
+    return sorted(distinct.values(), key=lambda e: (e.seen, e.id, e.hash))
+
+
+def _story_of(
+    article: Article, fp: Fingerprint, packed: Packed, matches: list[Match],
+    candidates: Candidates, params: DedupeParams,
+) -> str:
+    """Join the story of a text relative (rewrite, longer version) or of a report sharing
+    names and words nearby in time; else start a story named after this article."""
+    window = params.story_window.total_seconds()
+    related = [m for m in matches if abs(fp.time - m.entry.time) <= window and (
+        m.similarity(params) >= params.story_similarity or is_superset(m, fp, params))]
+    if related:
+        best = min(related, key=lambda m: (-m.similarity(params), m.entry.seen, m.entry.id))
+        return best.entry.story
+    entries = [e for es in candidates.names.values() for e in es if e.id != article.id]
+    found = best_story(fp, packed.terms, entries, params)
+    return found[0] if found else article.id
+
+
+def index_updates(
+    article: Article,
+    fp: Fingerprint,
+    verdict: Dedupe,
+    *,
+    now: datetime,
+    params: DedupeParams = DEFAULT_PARAMS,
+    keys: LookupKeys | None = None,
+) -> list[IndexUpdate]:
+    """Phase 3: what to write. Only unique articles and updates are indexed for content
+    (duplicates point to them); every article records its identity state. `keys` are
+    the ones phase 0 computed (recomputed if not given)."""
+    seen, bits, story = epoch(now), params.sig_bits, verdict.story_id or article.id
+    sig = pack_sig(fp.sketch.sig, bits)
+    first_id = verdict.duplicate_of if verdict.kind in ("update", "reingest") else article.id
+    state = UrlState(id=first_id or article.id, hash=fp.content_hash, version=verdict.version,
+                     story=story, seen=seen, sig=sig)
+    keys = keys or lookup_keys(article, fp, params)
+    updates = [IndexUpdate("urls", k, msgspec.to_builtins(state)) for k in keys.urls]
+    if verdict.kind == "reingest":  # refreshes `seen`; an empty re-scrape writes nothing
+        return updates if fp.n_tokens >= params.min_tokens else []
+    summary = StorySummary(latest=article.id, first=fp.time, last=fp.time, size=1, seen=seen)
+    updates.append(IndexUpdate("stories", story, msgspec.to_builtins(summary)))
+    if verdict.status == "duplicate":
+        return updates
+    band = BandEntry(id=article.id, seen=seen, time=fp.time, n=fp.n_shingles,
+                     hash=fp.content_hash, sig=sig, pos=pack_positions(fp.positions, fp.n_shingles),
+                     story=story, version=verdict.version)
+    band_value = msgspec.to_builtins(band)
+    updates += [IndexUpdate("bands", k, band_value) for k in keys.bands]
+    member = StoryEntry(id=article.id, seen=seen, time=fp.time, story=story,
+                        names=list(fp.names), terms=pack_sig(fp.terms, bits))
+    member_value = msgspec.to_builtins(member)
+    updates += [IndexUpdate("names", k, member_value) for k in keys.names]
+    return updates
+
+
+def dedupe(
+    article: Article,
+    store: DedupeStore,
+    *,
+    now: datetime,
+    settings: DedupeParams | None = None,
+) -> Article:
+    """The one-shot path (offline, tests): the three phases against one store."""
+    params = settings or DEFAULT_PARAMS
+    if isinstance(store, InMemoryStore):
+        store.expire(now=now, params=params)
+    fp = fingerprint(article, params)
+    keys = lookup_keys(article, fp, params)
+    candidates = lookup_candidates(fp, store, now=now, params=params, keys=keys)
+    url_state = lookup_url(article, store.urls, now=now, params=params, keys=keys.urls)
+    verdict = decide(article, fp, candidates, url_state, params=params)
+    for update in index_updates(article, fp, verdict, now=now, params=params, keys=keys):
+        apply_update(store, update, now=now, params=params)
+    return msgspec.structs.replace(article, dedupe=verdict)
