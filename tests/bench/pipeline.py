@@ -166,6 +166,12 @@ async def run_workload(
         sent_lat = await post_at_rate(api, lat_docs, args.rate)
         await wait_done(watcher, set(sent_lat), args.timeout)
         await asyncio.sleep(2.0)
+        mapped = [watcher.article_of[i] for i in sent_lat if i in watcher.article_of]
+        print(
+            f"   latency run: {len(sent_lat)} sent, {len(mapped)} on news.articles, "
+            f"{sum(1 for m in mapped if m in watcher.visible)} seen in a view",
+            file=sys.stderr,
+        )
         latencies = [
             (watcher.visible[watcher.article_of[i]] - t) * 1000
             for i, t in sent_lat.items()
