@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.categorizer.pipeline import Categorizer
+from services.core import metrics
 from services.core.codec import decode, encode
 from services.core.models import Article
 from services.core.settings import CategorizerSettings
@@ -17,6 +18,8 @@ STAGE = "categorizer"
 def make_handler(categorizer: Categorizer, topics: Topics) -> Handler:
     def handle(key: bytes | None, value: bytes) -> list[Output]:
         article = categorizer.categorize(decode(value, Article))
+        if article.topics:
+            metrics.CATEGORIZED_TOPICS.labels(article.topics[0].code).inc()
         return [Output(topics.categorized, article.id.encode(), encode(article), article.ingest.received_at)]
 
     return handle

@@ -47,6 +47,12 @@ DEDUPE_VERDICTS = Counter(
 )
 PRODUCER_ERRORS = Counter("newsflow_producer_errors_total", "Produce requests that failed.", ["stage"])
 TABLE_KEYS = Gauge("newsflow_table_keys", "Keys held in a local state table.", ["table"])
+STATE_BYTES = Gauge(
+    "newsflow_state_bytes", "On-disk size of a local state table (RocksDB SST files).", ["table"]
+)
+CATEGORIZED_TOPICS = Counter(
+    "newsflow_categorized_topics_total", "Articles by primary IPTC top-level topic.", ["topic"]
+)
 CONSUMER_LAG = Gauge(
     "newsflow_consumer_lag",
     "Messages behind the end of each assigned partition.",

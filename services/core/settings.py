@@ -10,6 +10,7 @@ The README's configuration table is generated from these classes
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +58,16 @@ class HttpSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    advertised_host: str | None = Field(
+        None,
+        description="How other sink workers reach this one (request routing); "
+        "default: `host`, or this machine's hostname when `host` is 0.0.0.0.",
+    )
+
+    def reachable_host(self) -> str:
+        if self.advertised_host:
+            return self.advertised_host
+        return socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
 
 
 class _Base(BaseSettings):

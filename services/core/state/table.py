@@ -87,6 +87,13 @@ class ChangelogTable:
             int(store.property_int_value("rocksdb.estimate-num-keys") or 0) for store in self._stores.values()
         )
 
+    def approx_bytes(self) -> int:
+        """On-disk size (SST files) over the partitions held, for the state-growth alert."""
+        return sum(
+            int(store.property_int_value("rocksdb.total-sst-files-size") or 0)
+            for store in self._stores.values()
+        )
+
     # -- transaction outcome --------------------------------------------------------
     def commit(self, changelog_offsets: dict[int, int]) -> None:
         """The transaction committed: persist the overlay and the changelog position."""

@@ -93,7 +93,7 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         value_serializer="raw",
         web_enabled=True,
         web_bind=settings.http.host,
-        web_host=settings.http.host,
+        web_host=settings.http.reachable_host(),  # what faust's router sends other workers
         web_port=settings.http.port,
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=settings.topics.replication_factor,

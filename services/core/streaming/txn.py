@@ -47,6 +47,7 @@ class InRecord:
 
 
 RecordHandler = Callable[[InRecord], list[Output]]
+LAG_SAMPLE_S = 5.0
 
 
 def group_id(settings: _StageBase, service: str) -> str:
@@ -153,6 +154,9 @@ class TransactionalStage:
     def release(self, revoked: set[TopicPartition]) -> None:
         for name, partitions in self._table_partitions(revoked).items():
             self.tables[name].release(partitions)
+        for tp in revoked:  # a partition that moved away must not keep reporting lag here
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self.service, tp.topic, str(tp.partition))
         self.assigned -= revoked
 
     async def restore(self, assigned: set[TopicPartition]) -> None:
@@ -179,16 +183,19 @@ class TransactionalStage:
     async def _loop(self) -> None:
         assert self.consumer is not None
         backoff = 0.5
+        sampled = 0.0
         while not self.stopping.is_set():
             try:
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_size)
+                if time.monotonic() - sampled > LAG_SAMPLE_S:
+                    sampled = time.monotonic()
+                    await self._sample_lag()
                 if not batch:
                     continue
                 async with self.batch_lock:
                     if self.stopping.is_set():
                         return
                     await self._process(batch)
-                self._observe_lag(batch)
                 backoff = 0.5
             except ProducerFenced as exc:
                 self.fatal = exc  # another worker took our transactional id: stop here
@@ -268,6 +275,7 @@ class TransactionalStage:
         for table in self.tables.values():
             table.commit(by_topic.get(table.changelog_topic, {}))
             metrics.TABLE_KEYS.labels(table.name).set(table.approx_len())
+            metrics.STATE_BYTES.labels(table.name).set(table.approx_bytes())
 
     async def _abort(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
         """Undo the batch: abort the transaction, drop staged state, rewind the inputs."""
@@ -280,10 +288,13 @@ class TransactionalStage:
             if messages and tp in self.consumer.assignment():
                 self.consumer.seek(tp, messages[0].offset)
 
-    def _observe_lag(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+    async def _sample_lag(self) -> None:
+        """Lag of every assigned partition: end of the log minus our position."""
         assert self.consumer is not None
-        for tp, messages in batch.items():
+        for tp in self.consumer.assignment():
             highwater = self.consumer.highwater(tp)
-            if highwater is not None and messages:
-                lag = max(0, highwater - (messages[-1].offset + 1))
-                metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(lag)
+            if highwater is None:
+                continue
+            position = await self.consumer.position(tp)
+            lag = max(0, highwater - position)
+            metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(lag)
