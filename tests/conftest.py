@@ -39,12 +39,15 @@ kafka_runner = _load_kafka_runner()
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real Kafka broker (KafkaBroker) on free ports, shared by the whole session.
 
-    Tests must not stop or kill it; use their own KafkaBroker for fault tests.
+    Tests must not stop or kill it; fault tests use `running_broker` for one of their own.
     """
+    yield from running_broker(tmp_path_factory.mktemp("kafka"))
+
+
+def running_broker(data_dir: Path) -> Iterator[Any]:
+    """Start a broker on free ports in `data_dir`, yield it, stop it."""
     broker = kafka_runner.KafkaBroker(
-        tmp_path_factory.mktemp("kafka"),
-        port=kafka_runner.free_port(),
-        controller_port=kafka_runner.free_port(),
+        data_dir, port=kafka_runner.free_port(), controller_port=kafka_runner.free_port()
     )
     broker.start(timeout=120)
     try:

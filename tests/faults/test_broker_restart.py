@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import kafka_runner
+from tests.conftest import running_broker
 from tests.faults.test_kill import RESULTS, send_all, wait_clean
 from tests.support.feed import text_articles
 from tests.support.system import System, running_system
@@ -22,16 +22,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.faults]
 @pytest.fixture(scope="module")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A broker of this test's own: the session broker must never be stopped."""
-    broker = kafka_runner.KafkaBroker(
-        tmp_path_factory.mktemp("kafka-restart"),
-        port=kafka_runner.free_port(),
-        controller_port=kafka_runner.free_port(),
-    )
-    broker.start(timeout=120)
-    try:
-        yield broker
-    finally:
-        broker.stop()
+    yield from running_broker(tmp_path_factory.mktemp("kafka-restart"))
 
 
 @pytest.fixture(scope="module")

@@ -139,14 +139,10 @@ def test_poison_message_at_every_stage_goes_to_the_dlq(system: System) -> None:
 
     accepted: list[str] = []
     send_all(system, text_articles(5, seed=99), accepted)
-    asyncio.run(
-        wait_for(
-            system.bootstrap,
-            system.topics.articles,
-            lambda rs: set(accepted) <= ingest_ids(rs),
-            timeout_s=180,
-        )
-    )
+    # the stream goes on: the later articles get their verdict (the fixture texts share
+    # paragraphs, so some are near duplicates of earlier ones: either outcome topic counts)
+    report = wait_clean(system, 0)
+    assert report.missing == [] and report.doubled == {}
 
 
 def test_print_fault_table() -> None:

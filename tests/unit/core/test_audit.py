@@ -25,7 +25,5 @@ def test_missing_and_doubled_are_named() -> None:
 
 
 def test_raw_record_without_ingest_id_is_matched_by_position_in_the_dlq() -> None:
-    report = reconcile(
-        [(None, ("news.raw", 2, 7))], [Seen("news.dlq", None, origin=("news.raw", 2, 7))]
-    )
+    report = reconcile([(None, ("news.raw", 2, 7))], [Seen("news.dlq", None, origin=("news.raw", 2, 7))])
     assert report.clean and report.outcomes["news.dlq"] == 1
