@@ -96,7 +96,9 @@ async def wait_verdicts(system: Any, wanted: set[str], timeout: float = 180) -> 
         if wanted <= set(found):
             return found
         await asyncio.sleep(1.0)
-    raise AssertionError(f"{len(wanted - set(found))} verdicts missing")
+    dlq = [orjson.loads(r.value) for r in await read_all(system.bootstrap, system.topics.dlq)]
+    reasons = [(d["stage"], d["error"]["type"], d["topic"]) for d in dlq]
+    raise AssertionError(f"{len(wanted - set(found))} verdicts missing; dlq: {reasons[:10]}")
 
 
 async def test_copies_found_across_partitions_and_after_a_restart(workers: Any) -> None:
