@@ -64,6 +64,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.stage.batch_lock:  # never give a partition up mid-transaction
+            self.stage.generation += 1
             self.stage.release(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -100,6 +101,9 @@ class TransactionalStage:
         self.producer: AIOKafkaProducer | None = None
         self.fatal: BaseException | None = None
         self.crashed = False
+        # bumped on every rebalance: a batch fetched before one is stale (its partitions
+        # may have moved; positions were reset to the committed offsets) and is dropped
+        self.generation = 0
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -186,6 +190,7 @@ class TransactionalStage:
         sampled = 0.0
         while not self.stopping.is_set():
             try:
+                generation = self.generation
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_size)
                 if time.monotonic() - sampled > LAG_SAMPLE_S:
                     sampled = time.monotonic()
@@ -195,6 +200,8 @@ class TransactionalStage:
                 async with self.batch_lock:
                     if self.stopping.is_set():
                         return
+                    if generation != self.generation:
+                        continue  # refetched from the committed offsets by whoever owns them now
                     await self._process(batch)
                 backoff = 0.5
             except ProducerFenced as exc:
