@@ -86,7 +86,9 @@ def verdicts(records: list[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def wait_verdicts(system: Any, wanted: set[str], timeout: float = 180) -> dict[str, dict[str, Any]]:
+async def wait_verdicts(
+    system: Any, wanted: set[str], phase: str, timeout: float = 180
+) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + timeout
     found: dict[str, dict[str, Any]] = {}
     while time.monotonic() < deadline:
@@ -98,7 +100,7 @@ async def wait_verdicts(system: Any, wanted: set[str], timeout: float = 180) -> 
         await asyncio.sleep(1.0)
     dlq = [orjson.loads(r.value) for r in await read_all(system.bootstrap, system.topics.dlq)]
     reasons = [(d["stage"], d["error"]["type"], d["topic"]) for d in dlq]
-    raise AssertionError(f"{len(wanted - set(found))} verdicts missing; dlq: {reasons[:10]}")
+    raise AssertionError(f"{phase}: {len(wanted - set(found))} verdicts missing; dlq: {reasons[:10]}")
 
 
 async def test_copies_found_across_partitions_and_after_a_restart(workers: Any) -> None:
@@ -112,7 +114,7 @@ async def test_copies_found_across_partitions_and_after_a_restart(workers: Any) 
     await asyncio.sleep(3)  # originals first: copies arrive "later", as in the wild
     await produce(system.bootstrap, system.topics.categorized, [(c.id.encode(), encode(c)) for c in copies])
 
-    found = await wait_verdicts(system, {a.ingest.id for a in originals + copies})
+    found = await wait_verdicts(system, {a.ingest.id for a in originals + copies}, "two workers")
     assert all(found[a.ingest.id]["status"] == "unique" for a in originals)
     partitions = {hash_partition(a.id) for a in originals} | {hash_partition(c.id) for c in copies}
     assert len(partitions) > 2  # the copies really live on other partitions than many originals
@@ -135,7 +137,7 @@ async def test_copies_found_across_partitions_and_after_a_restart(workers: Any) 
     await produce(
         system.bootstrap, system.topics.categorized, [(a.id.encode(), encode(a)) for a in again + more]
     )
-    found = await wait_verdicts(system, {a.ingest.id for a in again + more})
+    found = await wait_verdicts(system, {a.ingest.id for a in again + more}, "after kill and restart")
     assert not [a.id for a in again + more if found[a.ingest.id]["status"] == "unique"]
     assert all(found[a.ingest.id]["kind"] == "reingest" for a in again)
 
