@@ -140,44 +140,42 @@ class ChangelogTable:
         self.release({partition})
         shutil.rmtree(self.dir / f"p{partition}", ignore_errors=True)
 
-    async def restore(self, partition: int, consumer_kwargs: dict[str, object]) -> int:
-        """Catch a partition up from its checkpoint to the changelog's end; returns records read."""
+    async def restore(self, partition: int, consumer: AIOKafkaConsumer) -> int:
+        """Catch a partition up from its checkpoint to the changelog's end; returns records read.
+
+        `consumer` is a started, group-less, read_committed consumer the caller shares
+        between all the partitions it restores (starting one per partition is slow, and
+        a rebalance callback must finish within the group's rebalance timeout).
+        """
         store = self._store(partition)
         raw = store.get(_CHECKPOINT)
         start = int.from_bytes(raw, "big") + 1 if isinstance(raw, bytes) else 0
         tp = TopicPartition(self.changelog_topic, partition)
-        consumer = AIOKafkaConsumer(
-            **consumer_kwargs, isolation_level="read_committed", enable_auto_commit=False
-        )
-        await consumer.start()
         applied = 0
-        try:
-            consumer.assign([tp])
-            end = (await consumer.end_offsets([tp]))[tp]
-            beginning = (await consumer.beginning_offsets([tp]))[tp]
-            if start < beginning:  # the checkpoint predates compaction/retention: rebuild
-                self.wipe(partition)
-                store = self._store(partition)
-                start = beginning
-            if start >= end:
-                return 0
-            consumer.seek(tp, start)
-            last = start - 1
-            while await consumer.position(tp) < end:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                wb = WriteBatch(raw_mode=True)
-                for message in batch.get(tp, []):
-                    if message.value:
-                        wb.put(message.key, message.value)
-                    else:
-                        wb.delete(message.key)
-                    last = message.offset
-                    applied += 1
-                if last >= start:
-                    wb.put(_CHECKPOINT, last.to_bytes(8, "big"))
-                store.write(wb)
-        finally:
-            await consumer.stop()
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        beginning = (await consumer.beginning_offsets([tp]))[tp]
+        if start < beginning:  # the checkpoint predates compaction/retention: rebuild
+            self.wipe(partition)
+            store = self._store(partition)
+            start = beginning
+        if start >= end:
+            return 0
+        consumer.seek(tp, start)
+        last = start - 1
+        while await consumer.position(tp) < end:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            wb = WriteBatch(raw_mode=True)
+            for message in batch.get(tp, []):
+                if message.value:
+                    wb.put(message.key, message.value)
+                else:
+                    wb.delete(message.key)
+                last = message.offset
+                applied += 1
+            if last >= start:
+                wb.put(_CHECKPOINT, last.to_bytes(8, "big"))
+            store.write(wb)
         log.info(
             "table partition restored",
             extra={"table": self.name, "partition": partition, "records": applied},

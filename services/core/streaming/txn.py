@@ -124,6 +124,9 @@ class TransactionalStage:
             isolation_level="read_committed",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000,
+            # a member finishes its batch and restores its tables inside the rebalance;
+            # aiokafka's default (= the session timeout) kicks slow members out forever
+            rebalance_timeout_ms=120_000,
             max_poll_interval_ms=300_000,
         )
         self.consumer.subscribe(self.sources, listener=_Rebalance(self))
@@ -166,10 +169,20 @@ class TransactionalStage:
     async def restore(self, assigned: set[TopicPartition]) -> None:
         self.restoring = True
         try:
-            kwargs = consumer_kwargs(self.settings.kafka)
-            for name, partitions in self._table_partitions(assigned).items():
-                for partition in sorted(partitions):
-                    await self.tables[name].restore(partition, kwargs)
+            todo = self._table_partitions(assigned)
+            if any(todo.values()):
+                reader = AIOKafkaConsumer(
+                    **consumer_kwargs(self.settings.kafka),
+                    isolation_level="read_committed",
+                    enable_auto_commit=False,
+                )
+                await reader.start()
+                try:
+                    for name, partitions in todo.items():
+                        for partition in sorted(partitions):
+                            await self.tables[name].restore(partition, reader)
+                finally:
+                    await reader.stop()
             self.assigned = set(assigned)
         finally:
             self.restoring = False
@@ -201,7 +214,8 @@ class TransactionalStage:
                     if self.stopping.is_set():
                         return
                     if generation != self.generation:
-                        continue  # refetched from the committed offsets by whoever owns them now
+                        await self._rewind(batch)  # whoever owns them now reads them again
+                        continue
                     await self._process(batch)
                 backoff = 0.5
             except ProducerFenced as exc:
@@ -291,9 +305,15 @@ class TransactionalStage:
             table.rollback()
         with contextlib.suppress(Exception):
             await self.producer.abort_transaction()
+        await self._rewind(batch)
+
+    async def _rewind(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        """Put still-assigned partitions back at their committed offsets (never skip a record)."""
+        assert self.consumer is not None
         for tp, messages in batch.items():
             if messages and tp in self.consumer.assignment():
-                self.consumer.seek(tp, messages[0].offset)
+                committed = await self.consumer.committed(tp)
+                self.consumer.seek(tp, committed if committed is not None else messages[0].offset)
 
     async def _sample_lag(self) -> None:
         """Lag of every assigned partition: end of the log minus our position."""
