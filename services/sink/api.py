@@ -1,93 +1,172 @@
-"""The sink's read API: each handler decodes the request, reads a table, encodes JSON.
+"""The sink's read API: parse and check the request, read one table key, reply JSON.
 
-Keys live on the worker that owns their partition; `_routed` forwards a request there
-(faust's router) so any sink worker answers any key.
+Parsing and reading are pure functions over a table `get` (unit-tested without faust);
+`add_routes` only wires them to faust pages and to the owner routing of
+services.sink.web, so any sink worker answers any key. Errors are
+{"error": reason, "detail": sentence}: 400 for bad parameters, 404 for unknown ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-import msgspec
-from faust.exceptions import SameNode
-from faust.web import Request, Response, View
+import faust
+from aiohttp import web
 
-from services.sink import views
+from services.core.models import SCHEMA_VERSION
+from services.sink import candidates, views
+from services.sink.handlers import decode_summaries
+from services.sink.web import LONGER, SHORT, Reply, error, json_reply, respond, routed
 
-if TYPE_CHECKING:
-    from services.sink.app import SinkState
+Get = Callable[[bytes], bytes | None]
 
 MAX_LIMIT = 200
+DEFAULT_LIMIT = 20
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$"
+TOPIC_PATTERN = r"^[a-z][a-z0-9]*:[A-Za-z0-9_-]{1,64}$"
+COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
+CURSOR_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\|[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$"
+LATEST_PARAMS = {
+    "topic": TOPIC_PATTERN,
+    "country": COUNTRY_PATTERN,
+    "source": NAME_PATTERN,
+    "section": NAME_PATTERN,
+    "cursor": CURSOR_PATTERN,
+    "limit": r"^[0-9]{1,4}$",
+}
+_COMPILED = {name: re.compile(p) for name, p in LATEST_PARAMS.items()}
+_ID = re.compile(ID_PATTERN)
 
 
-def _bad(view: View, reason: str, detail: str, status: int = 400) -> Response:
-    return view.json({"error": reason, "detail": detail}, status=status)
+@dataclass(frozen=True)
+class LatestQuery:
+    """The view to read (the first filter given) and the other filters to narrow it by."""
+
+    view: str
+    limit: int
+    cursor: str | None
+    narrow: tuple[tuple[str, str], ...] = ()
 
 
-async def _routed(
-    state: SinkState,
-    table_name: str,
-    key: bytes,
-    view: View,
-    request: Request,
-    local: Callable[[], Awaitable[Response]],
-) -> Response:
-    try:
-        return await state.app.router.route_req(table_name, key, view.web, request)
-    except SameNode:
-        return await local()
+@dataclass(frozen=True)
+class Tables:
+    """What the API reads: faust tables (anything with .get) and the app for routing."""
+
+    app: faust.App
+    articles: Any
+    latest: Any
+    stories: Any
+    related: Any
 
 
-def _latest_key(request: Request) -> tuple[str | None, str | None]:
-    """(view key, error) from the filter parameters; one filter at a time."""
-    given = [(k, request.query[k]) for k in views.FILTERS if request.query.get(k)]
-    if len(given) > 1:
-        return None, "give at most one of topic, country, source, section"
-    if not given:
-        return views.OVERALL, None
-    kind, value = given[0]
-    return views.view_key(kind, value), None
+def only_params(query: Mapping[str, str], allowed: set[str]) -> Reply | None:
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        return error(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)}")
+    return None
 
 
-def add_routes(state: SinkState) -> None:
-    app = state.app
-    from services.sink.app import decode_summaries
+def parse_latest(query: Any) -> LatestQuery | Reply:
+    """A LatestQuery, or the 400 reply that says which parameter is wrong and why."""
+    bad = only_params(query, set(LATEST_PARAMS))
+    if bad:
+        return bad
+    for name, pattern in _COMPILED.items():
+        values = query.getall(name, []) if hasattr(query, "getall") else [query[name]] * (name in query)
+        if len(values) > 1:
+            return error(400, f"bad_{name}", f"give {name} at most once")
+        if values and not pattern.fullmatch(values[0]):
+            return error(400, f"bad_{name}", f"{name} must match {LATEST_PARAMS[name]}")
+    given = [(k, query[k]) for k in views.FILTERS if k in query]
+    limit = int(query.get("limit", DEFAULT_LIMIT))
+    if not 1 <= limit <= MAX_LIMIT:
+        return error(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
+    view = views.view_key(*given[0]) if given else views.OVERALL
+    return LatestQuery(view, limit, query.get("cursor"), tuple(given[1:]))
 
-    @app.page("/v1/latest")
-    async def latest(self: View, request: Request) -> Response:
-        key, error = _latest_key(request)
-        if key is None:
-            return _bad(self, "bad_filter", error or "")
-        try:
-            limit = int(request.query.get("limit", "20"))
-        except ValueError:
-            return _bad(self, "bad_limit", "limit must be an integer")
-        if not 1 <= limit <= MAX_LIMIT:
-            return _bad(self, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
 
-        async def local() -> Response:
-            items = decode_summaries(state.latest.get(key.encode()))
-            chosen, cursor = views.page(items, limit, request.query.get("cursor"))
-            return self.json({"view": key, "articles": msgspec.to_builtins(chosen), "next_cursor": cursor})
+def check_id(kind: str, value: str) -> Reply | None:
+    if not _ID.fullmatch(value):
+        return error(400, f"bad_{kind}", f"{kind} must match {ID_PATTERN}")
+    return None
 
-        return await _routed(state, "latest", key.encode(), self, request, local)
 
-    @app.page("/v1/articles/{article_id}")
-    async def article(self: View, request: Request, article_id: str) -> Response:
-        async def local() -> Response:
-            data = state.articles.get(article_id.encode())
-            if data is None:
-                return _bad(self, "not_found", f"no article with id {article_id}", 404)
-            return self.bytes(data, content_type="application/json")
+def read_latest(get: Get, q: LatestQuery) -> Reply:
+    items = [i for i in decode_summaries(get(q.view.encode())) if views.matches(i, q.narrow)]
+    chosen, cursor = views.page(items, q.limit, q.cursor)
+    return json_reply({"view": q.view, "articles": chosen, "next_cursor": cursor})
 
-        return await _routed(state, "articles", article_id.encode(), self, request, local)
 
-    @app.page("/v1/articles/{article_id}/related")
-    async def related(self: View, request: Request, article_id: str) -> Response:
-        async def local() -> Response:
-            if state.articles.get(article_id.encode()) is None:
-                return _bad(self, "not_found", f"no article with id {article_id}", 404)
-            return self.json({"id": article_id, "related": []})
+def read_article(get: Get, article_id: str) -> Reply:
+    data = get(article_id.encode())
+    if data is None:
+        return error(404, "not_found", f"no article with id {article_id}")
+    return Reply(200, data, LONGER)
 
-        return await _routed(state, "articles", article_id.encode(), self, request, local)
+
+def read_related(articles: Get, related: Get, article_id: str) -> Reply:
+    """The list; an article without one yet has an empty list; an unknown id is a 404."""
+    state = candidates.decode_state(related(article_id.encode()))
+    if state is None and articles(article_id.encode()) is None:
+        return error(404, "not_found", f"no article with id {article_id}")
+    return json_reply(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "id": article_id,
+            "updated_at": state.updated_at if state else None,
+            "related": state.related if state else [],
+        }
+    )
+
+
+def read_story(get: Get, story_id: str) -> Reply:
+    items = decode_summaries(get(story_id.encode()))
+    if not items:
+        return error(404, "not_found", f"no story with id {story_id}")
+    return json_reply({"story_id": story_id, "count": len(items), "articles": items}, SHORT)
+
+
+def add_routes(tables: Tables) -> None:
+    app = tables.app
+
+    @app.page("/v1/latest", name="latest")
+    async def latest(self: Any, request: Any) -> Any:
+        query = parse_latest(request.query)
+        if isinstance(query, Reply):
+            return await routed_error(app, request, query)
+        return await routed(
+            app, "latest", query.view.encode(), request, lambda: read_latest(tables.latest.get, query)
+        )
+
+    @app.page("/v1/articles/{article_id}", name="article")
+    async def article(self: Any, request: Any, article_id: str) -> Any:
+        bad = only_params(request.query, set()) or check_id("article_id", article_id)
+        if bad:
+            return await routed_error(app, request, bad)
+        local = lambda: read_article(tables.articles.get, article_id)  # noqa: E731
+        return await routed(app, "articles", article_id.encode(), request, local)
+
+    @app.page("/v1/articles/{article_id}/related", name="related")
+    async def related(self: Any, request: Any, article_id: str) -> Any:
+        bad = only_params(request.query, set()) or check_id("article_id", article_id)
+        if bad:
+            return await routed_error(app, request, bad)
+        local = lambda: read_related(tables.articles.get, tables.related.get, article_id)  # noqa: E731
+        return await routed(app, "related", article_id.encode(), request, local)
+
+    @app.page("/v1/stories/{story_id}", name="story")
+    async def story(self: Any, request: Any, story_id: str) -> Any:
+        bad = only_params(request.query, set()) or check_id("story_id", story_id)
+        if bad:
+            return await routed_error(app, request, bad)
+        local = lambda: read_story(tables.stories.get, story_id)  # noqa: E731
+        return await routed(app, "stories", story_id.encode(), request, local)
+
+
+async def routed_error(app: faust.App, request: web.Request, reply: Reply) -> web.Response:
+    """A 400 needs no table: answered here, never forwarded."""
+    return respond(request, reply, str(app.conf.canonical_url))

@@ -1,110 +1,169 @@
 """The sink's faust app: tables fed from news.articles, views published, HTTP read API.
 
-Two agents keep every table write on the partition that owns its key:
-  news.articles (key = article id) -> `articles` table, and one view update per view
-    the article belongs to, re-keyed by view name onto the internal `views` topic;
-  views topic (key = view name) -> `latest` table -> news.latest (compacted).
-HTTP handlers (services.sink.api) route each request to the worker owning the key.
+Every table write happens on the partition that owns its key, because faust writes a
+table's changelog to the partition of the message being processed. So each table has
+its own agent on a topic keyed like the table:
+
+  news.articles (key id)          -> articles[id]       then fans out, re-keyed, to
+  <app>-views     (key view name) -> latest[view]       -> news.latest (compacted)
+  <app>-stories   (key story id)  -> stories[story]
+  <app>-rel-index (key index key) -> pool[key]          -> offers (services.sink.candidates)
+  <app>-rel-offers (key id)       -> related[id]        -> news.related (compacted)
+
+All tables are RocksDB (rocksdict) backed by changelog topics, so a restarted or moved
+worker recovers them. Each agent decodes, calls one pure function of
+services.sink.handlers, writes the table, sends; a failure becomes a news.dlq record
+(stage "sink") and the partition goes on. HTTP (services.sink.api) routes each read to
+the worker owning its key, so any worker answers any key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from typing import Any
 
 import faust
-import msgspec
 
 from services.core import metrics
 from services.core.clock import utc_iso
-from services.core.codec import decode, encode
-from services.core.models import Article, ArticleSummary, LatestView
 from services.core.settings import SinkSettings
 from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
-from services.sink import api, views
+from services.sink import api, handlers, openapi
+from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Step
+from services.sink.page import add_page
+from services.sink.stream import StreamHub
+from services.sink.web import json_errors, json_reply, respond
 
 log = logging.getLogger(__name__)
 STAGE = "sink"
+TABLES = ("articles", "latest", "stories", "pool", "related")
 
-_summaries = msgspec.json.Decoder(list[ArticleSummary])
-
-
-@dataclass(frozen=True)
-class SinkState:
-    """The faust objects the HTTP API reads; built once per app, never module-level."""
-
-    app: faust.App
-    settings: SinkSettings
-    articles: faust.types.TableT
-    latest: faust.types.TableT
+StepFn = Callable[[bytes | None, bytes, bytes | None], Step]
 
 
-def decode_summaries(data: bytes | None) -> list[ArticleSummary]:
-    return _summaries.decode(data) if data else []
+def add_table_agent(
+    app: faust.App,
+    name: str,
+    source: faust.types.TopicT,
+    table: faust.types.TableT,
+    step: StepFn,
+    targets: dict[str, faust.types.TopicT],
+    dlq: faust.types.TopicT,
+) -> None:
+    """Agent: value + table[key] -> step -> table[key] = store; send what the step says."""
+    by_name = {t.get_topic_name(): t for t in [*targets.values(), dlq]}
+    dlq_name = dlq.get_topic_name()
+
+    def handle(key: bytes | None, value: bytes) -> list[Output]:
+        result = step(key, value, table.get(key) if key is not None else None)
+        if result.store is not None and key is not None:
+            table[key] = result.store
+        return [
+            Output(targets[s.role].get_topic_name(), s.key, s.value, result.received_at if i == 0 else None)
+            for i, s in enumerate(result.sends)
+        ]
+
+    async def agent(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            value = event.value if isinstance(event.value, bytes) else b""
+            metrics.MESSAGES_IN.labels(STAGE, message.topic).inc()
+            started = time.perf_counter()
+            where = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+            outputs = run_handler(STAGE, handle, dlq_name, message.key, value, **where)
+            metrics.PROCESSING.labels(STAGE).observe(time.perf_counter() - started)
+            for out in outputs:
+                await by_name[out.topic].send(key=out.key, value=out.value)
+            observe_outputs(STAGE, outputs)
+            # faust hands over buffered events without suspending; yield so HTTP reads
+            # interleave with a burst instead of waiting for it (read tail latency).
+            await asyncio.sleep(0)
+
+    app.agent(source, name=f"sink-{name}")(agent)
+
+
+def table_keys(table: Any) -> int:
+    """Keys in a table, cheaply: RocksDB's own estimate per partition DB (len() would scan)."""
+    dbs = getattr(table.data, "_dbs", None)  # faust's rocksdb store: one DB per partition
+    if dbs is None:
+        return len(table)
+    return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0) for db in dbs.values())
+
+
+def _drop_faust_index(app: faust.App) -> None:
+    """faust's production blueprint claims `/` for a status stub; the page lives there."""
+    manager: Any = app.web.blueprints
+    manager._enabled = [(p, bp) for p, bp in manager._enabled if "production_index" not in str(bp)]
 
 
 def build(settings: SinkSettings) -> StreamService:
     service = make_service(STAGE, settings)
     app = service.app
     topics = Topics(settings.topics)
-    partitions = settings.topics.partitions
-    source = app.topic(topics.articles, key_type=bytes, value_type=bytes)
-    views_topic = service.internal_topic("views")
-    latest_out = app.topic(topics.latest, key_type=bytes, value_type=bytes)
-    dlq = app.topic(topics.dlq, key_type=bytes, value_type=bytes)
-    articles = app.Table("articles", key_type=bytes, value_type=bytes, partitions=partitions)
-    latest = app.Table("latest", key_type=bytes, value_type=bytes, partitions=partitions)
-    state = SinkState(app, settings, articles, latest)
+    n = settings.topics.partitions
+    k, size = settings.related_k, settings.latest_size
 
-    def handle_article(key: bytes | None, value: bytes) -> list[Output]:
-        article = decode(value, Article)
-        if views.is_stale(article, articles.get(article.id.encode())):
-            return []
-        articles[article.id.encode()] = value
-        summary = encode(views.summarize(article))
-        return [
-            Output(views_topic.get_topic_name(), view.encode(), summary, article.ingest.received_at)
-            for view in views.view_keys(article)
-        ]
+    def raw_topic(name: str) -> faust.types.TopicT:
+        return app.topic(name, key_type=bytes, value_type=bytes)
 
-    @app.agent(source, name="sink-articles")
-    async def store_articles(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            metrics.MESSAGES_IN.labels(STAGE, message.topic).inc()
-            outputs = run_handler(
-                STAGE,
-                handle_article,
-                topics.dlq,
-                message.key,
-                event.value,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-            )
-            for out in outputs:
-                target = dlq if out.topic == topics.dlq else views_topic
-                await target.send(key=out.key, value=out.value)
-            observe_outputs(STAGE, outputs)
-            metrics.TABLE_KEYS.labels("articles").set(len(articles))
+    targets = {
+        VIEWS: service.internal_topic("views"),
+        STORIES: service.internal_topic("stories"),
+        INDEX: service.internal_topic("rel-index"),
+        OFFERS: service.internal_topic("rel-offers"),
+        LATEST: raw_topic(topics.latest),
+        RELATED: raw_topic(topics.related),
+    }
+    dlq = raw_topic(topics.dlq)
+    table = {name: app.Table(name, key_type=bytes, value_type=bytes, partitions=n) for name in TABLES}
 
-    @app.agent(views_topic, name="sink-views")
-    async def update_views(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            view_name: bytes = event.message.key
-            item = msgspec.json.decode(event.value, type=ArticleSummary)
-            merged = views.merge(decode_summaries(latest.get(view_name)), item, settings.latest_size)
-            latest[view_name] = msgspec.json.encode(merged)
-            snapshot = LatestView(view=view_name.decode(), updated_at=utc_iso(), articles=merged)
-            await latest_out.send(key=view_name, value=encode(snapshot))
-            metrics.MESSAGES_OUT.labels(STAGE, topics.latest).inc()
-            metrics.TABLE_KEYS.labels("latest").set(len(latest))
+    def agent(name: str, source: faust.types.TopicT, step: StepFn) -> None:
+        add_table_agent(app, name, source, table[name], step, targets, dlq)
 
-    api.add_routes(state)
+    agent("articles", raw_topic(topics.articles), handlers.on_article)
+    agent("latest", targets[VIEWS], lambda key, v, cur: handlers.on_view(key or b"", v, cur, size, utc_iso()))
+    agent("stories", targets[STORIES], lambda key, v, cur: handlers.on_story(key or b"", v, cur))
+    agent("pool", targets[INDEX], lambda key, v, cur: handlers.on_index(key or b"", v, cur, k))
+    agent("related", targets[OFFERS], lambda key, v, cur: handlers.on_offer(key or b"", v, cur, k, utc_iso()))
+
+    @app.timer(30.0)
+    async def gauge_tables() -> None:
+        for name, t in table.items():
+            metrics.TABLE_KEYS.labels(name).set(table_keys(t))
+
+    add_http(app, settings, topics, table)
     return service
+
+
+def add_http(app: faust.App, settings: SinkSettings, topics: Topics, table: dict[str, Any]) -> None:
+    """Read API, SSE stream, OpenAPI document, web page; JSON errors everywhere."""
+    api.add_routes(api.Tables(app, table["articles"], table["latest"], table["stories"], table["related"]))
+
+    def partitions() -> int | None:
+        known = app.consumer.topic_partitions(topics.articles) if app.consumer else None
+        return known or settings.topics.partitions
+
+    hub = StreamHub(settings.kafka, topics.articles, partitions)
+    document = json_reply(openapi.spec(), cache="public, max-age=60")
+
+    @app.page("/v1/stream", name="stream")
+    async def stream(self: Any, request: Any) -> Any:
+        return await hub.handle(request, str(app.conf.canonical_url))
+
+    @app.page("/openapi.json", name="openapi")
+    async def spec(self: Any, request: Any) -> Any:
+        return respond(request, document, str(app.conf.canonical_url))
+
+    add_page(app)
+    web_driver: Any = app.web  # the aiohttp driver: its aiohttp Application takes middlewares
+    web_driver.web_app.middlewares.append(json_errors)
+    _drop_faust_index(app)
 
 
 def main(settings: SinkSettings | None = None) -> None:

@@ -7,9 +7,11 @@ arrival slots into its place; an update replaces the older version of the same i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
-from services.core.models import Article, ArticleSummary
+from services.core.models import Article, ArticleSummary, Dedupe
 
 OVERALL = "all"
 FILTERS = ("topic", "country", "source", "section")
@@ -33,6 +35,21 @@ def view_keys(article: Article) -> list[str]:
     if article.section:
         keys.append(view_key("section", article.section))
     return list(dict.fromkeys(keys))
+
+
+def matches(item: ArticleSummary, filters: Iterable[tuple[str, str]]) -> bool:
+    """Does a listed article pass every (kind, value) filter (same normalization as the keys)?"""
+    for kind, value in filters:
+        wanted = view_key(kind, value).partition(":")[2]
+        if kind == "topic" and wanted not in item.topics:
+            return False
+        if kind == "country" and wanted not in {c.upper() for c in item.countries}:
+            return False
+        if kind == "source" and view_key(kind, item.source or "").partition(":")[2] != wanted:
+            return False
+        if kind == "section" and view_key(kind, item.section or "").partition(":")[2] != wanted:
+            return False
+    return True
 
 
 def summarize(article: Article) -> ArticleSummary:
@@ -85,8 +102,18 @@ def version_of(article: Article) -> int:
     return article.dedupe.version if article.dedupe else 1
 
 
+class _Versioned(msgspec.Struct):
+    """Just the dedupe version of a stored article: decoding the whole body is wasted work."""
+
+    dedupe: Dedupe | None = None
+
+
+_versioned = msgspec.json.Decoder(_Versioned)
+
+
 def is_stale(article: Article, stored: bytes | None) -> bool:
     """True when the table already holds a newer version of this article."""
     if stored is None:
         return False
-    return version_of(msgspec.json.decode(stored, type=Article)) > version_of(article)
+    dedupe = _versioned.decode(stored).dedupe
+    return (dedupe.version if dedupe else 1) > version_of(article)

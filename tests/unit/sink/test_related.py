@@ -1,5 +1,8 @@
 """Relatedness scoring is a pure function with scores in [0, 1]."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from services.core.models import Article, Dedupe, Extraction, IngestMeta, LinkItem, Links, Topic
 from services.sink.related import score, top_related
 
@@ -51,3 +54,48 @@ def test_older_candidates_score_lower() -> None:
     recent = art("b", topics=POLITICS)
     old = art("c", topics=POLITICS, published_at="2025-12-01T00:00:00Z")
     assert score(a, recent)[0] > score(a, old)[0]
+
+
+def test_wording_counts_as_text_similarity() -> None:
+    a = art("a", title="Wheat harvest", body="wheat harvest grain exports farmers drought")
+    b = art("b", title="Grain exports", body="grain exports wheat harvest farmers")
+    c = art("c", title="Chess final", body="chess grandmaster final tournament")
+    value, reason = score(a, b)
+    assert reason == "text" and value > score(a, c)[0] == 0
+
+
+def test_rank_all_matches_top_related() -> None:
+    from services.sink.related import rank_all
+
+    arts = [
+        art("a", topics=POLITICS, people=["X"]),
+        art("b", topics=POLITICS),
+        art("c", topics=SPORT, people=["X"]),
+    ]
+    assert dict(rank_all(arts, 5)) == {a.id: top_related(a, arts, 5) for a in arts}
+
+
+def test_features_survive_the_wire() -> None:
+    import msgspec
+
+    from services.sink.related import Features, features
+
+    f = features(art("a", title="T", topics=POLITICS, people=["Valery Gerasimov"]))
+    assert msgspec.json.decode(msgspec.json.encode(f), type=Features) == f
+
+
+@given(
+    st.lists(st.sampled_from(["x", "y", "z"]), max_size=3),
+    st.lists(st.sampled_from(["x", "y", "z"]), max_size=3),
+    st.text(max_size=40),
+    st.text(max_size=40),
+    st.integers(min_value=0, max_value=400),
+)
+def test_score_is_always_in_0_1(pa: list[str], pb: list[str], ta: str, tb: str, days: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    when = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    a = art("a", title=ta, people=pa, topics=POLITICS, links=Links(related=[LinkItem(title=tb or "t")]))
+    b = art("b", when, title=tb, people=pb, topics=POLITICS, dedupe=a.dedupe)
+    value, reason = score(a, b)
+    assert 0 <= value <= 1 and reason in {"story", "names", "places", "topic", "text", "links"}

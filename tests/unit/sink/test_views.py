@@ -74,3 +74,19 @@ def test_page_walks_the_list_with_a_cursor() -> None:
     third, cursor3 = views.page(items, 2, cursor2)
     assert [i.id for i in first + second + third] == ["x4", "x3", "x2", "x1", "x0"]
     assert cursor3 is None
+
+
+def test_matches_narrows_by_every_filter_case_insensitively() -> None:
+    a = views.summarize(
+        article(
+            "a",
+            "2026-01-01T00:00:00Z",
+            topics=[Topic(code="medtop:11000000", label="politics", score=0.9)],
+            countries=["AZ"],
+            source=Source(name="Trend"),
+            section="Politics",
+        )
+    )
+    assert views.matches(a, [("country", "az"), ("source", " trend "), ("section", "POLITICS")])
+    assert not views.matches(a, [("topic", "medtop:15000000")])
+    assert views.matches(a, [])
