@@ -130,3 +130,5 @@ def test_services_expose_health_and_metrics(system: System, sent: dict[str, str]
         assert httpx.get(base + "/healthz", timeout=5).status_code == 200
         assert httpx.get(base + "/readyz", timeout=5).status_code == 200
         assert "newsflow_" in httpx.get(base + "/metrics", timeout=5).text
+    sink_metrics = httpx.get(system.url("sink") + "/metrics", timeout=5).text
+    assert 'newsflow_http_requests_total{method="GET",route="/v1/latest",status="200"}' in sink_metrics

@@ -14,6 +14,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from services import __version__
+from services.core.http import metrics_middleware
 from services.core.kafka.clients import ssl_context
 from services.core.metrics import SERVICE_INFO
 from services.core.settings import KafkaSettings, _StageBase
@@ -107,6 +108,9 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         broker_heartbeat_interval=2.0,
     )
     app.transport.Consumer = _ReadCommittedConsumer  # type: ignore[misc]  # this app only
+    # per-route request counts and latency, like the aiohttp services (faust's own sensor
+    # only counts status codes)
+    app.web.web_app.middlewares.append(metrics_middleware)  # type: ignore[attr-defined]
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsflow_faust")
     add_health_pages(app)
     SERVICE_INFO.info({"service": service, "version": __version__})
