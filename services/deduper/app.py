@@ -34,7 +34,15 @@ from services.core.topics import Topics
 from services.deduper import wire
 from services.deduper.decide import Candidates, decide, index_updates, lookup_keys
 from services.deduper.fingerprint import fingerprint
-from services.deduper.index import IndexUpdate, apply_update, decode_value, read_entries, read_url, sweep
+from services.deduper.index import (
+    IndexUpdate,
+    TableName,
+    apply_update,
+    decode_value,
+    read_entries,
+    read_url,
+    sweep,
+)
 from services.deduper.params import DedupeParams
 from services.deduper.tables import PartitionStore
 
@@ -103,7 +111,7 @@ class DeduperApp:
             outputs = [Output(self.gather_topic, message.reply_to.encode(), wire.encode(reply))]
         return outputs + self._maybe_sweep(record.partition, now)
 
-    def _read(self, store: PartitionStore, table: str, key: str, now: datetime) -> list[Any]:
+    def _read(self, store: PartitionStore, table: TableName, key: str, now: datetime) -> list[Any]:
         if table == "urls":
             state = read_url(store.urls, key, now=now, params=self.params)
             return [msgspec.to_builtins(state)] if state is not None else []

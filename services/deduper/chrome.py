@@ -33,8 +33,18 @@ _LINKS_HEADING = re.compile(
 )
 _NAV = re.compile(r"\s[|»›•·]\s")
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ")")
-LEAD_WORDS = ("share", "email", "print", "tweet", "facebook", "twitter", "whatsapp",
-              "linkedin", "telegram", "advertisement")
+LEAD_WORDS = (
+    "share",
+    "email",
+    "print",
+    "tweet",
+    "facebook",
+    "twitter",
+    "whatsapp",
+    "linkedin",
+    "telegram",
+    "advertisement",
+)
 _LEAD = re.compile(  # on the normalized text: words only, one space apart
     rf"^(?:(?:{'|'.join(LEAD_WORDS)})(?: (?:on|via|this|article|story|to))* )+"
 )

@@ -109,13 +109,19 @@ def load_reuters(corpus_dir: Path, limit: int | None = None) -> list[Base]:
             if not paragraphs or when is None:
                 continue
             index = len(bases)
-            bases.append(Base(
-                index=index, id=f"reuters-{record['attrs'].get('newid', index)}",
-                title=html.unescape(record.get("title") or "").strip().title(),
-                paragraphs=paragraphs, time=when, topics=record.get("topics") or [],
-                places=record.get("places") or [], organizations=record.get("orgs") or [],
-                people=record.get("people") or [],
-            ))
+            bases.append(
+                Base(
+                    index=index,
+                    id=f"reuters-{record['attrs'].get('newid', index)}",
+                    title=html.unescape(record.get("title") or "").strip().title(),
+                    paragraphs=paragraphs,
+                    time=when,
+                    topics=record.get("topics") or [],
+                    places=record.get("places") or [],
+                    organizations=record.get("orgs") or [],
+                    people=record.get("people") or [],
+                )
+            )
             if limit is not None and len(bases) >= limit:
                 return bases
     return bases
@@ -156,8 +162,17 @@ def build_stream(bases: list[Base]) -> list[Item]:
             items.append(_same_chrome(base, heavy))
             continue
         url = f"https://wire.example/{_slug(base.title, base.index)}"
-        item = Item("base", base.index, url_id(url), url, "Wire", base.title,
-                    "\n\n".join(base.paragraphs), base.time, meta=_meta(base))
+        item = Item(
+            "base",
+            base.index,
+            url_id(url),
+            url,
+            "Wire",
+            base.title,
+            "\n\n".join(base.paragraphs),
+            base.time,
+            meta=_meta(base),
+        )
         item.page, item.format = _page(item, base.paragraphs, rng, titles), "html"
         items.append(item)
         words = sum(len(p.split()) for p in base.paragraphs)
@@ -172,8 +187,12 @@ def build_stream(bases: list[Base]) -> list[Item]:
 
 
 def _meta(base: Base) -> dict[str, list[str]]:
-    return {"places": base.places, "organizations": base.organizations, "people": base.people,
-            "topics": base.topics}
+    return {
+        "places": base.places,
+        "organizations": base.organizations,
+        "people": base.people,
+        "topics": base.topics,
+    }
 
 
 def _variant(kind: str, base: Base, rng: random.Random, titles: list[str]) -> Item:
@@ -197,15 +216,29 @@ def _variant(kind: str, base: Base, rng: random.Random, titles: list[str]) -> It
 def _identity(kind: str, base: Base, url: str, rng: random.Random, titles: list[str]) -> Item:
     paragraphs = list(base.paragraphs)
     if kind == "update":
-        paragraphs.insert(min(1, len(paragraphs)), rng.choice((
-            "The company later confirmed the figures in a statement and said it expected "
-            "further details to be published next week.",
-            "Officials declined to comment on the report when contacted on Friday, citing "
-            "continuing negotiations with the parties involved.",
-        )))
+        paragraphs.insert(
+            min(1, len(paragraphs)),
+            rng.choice(
+                (
+                    "The company later confirmed the figures in a statement and said it expected "
+                    "further details to be published next week.",
+                    "Officials declined to comment on the report when contacted on Friday, citing "
+                    "continuing negotiations with the parties involved.",
+                )
+            ),
+        )
     when = base.time + timedelta(minutes=rng.randint(30, 2 * 24 * 60))
-    item = Item(kind, base.index, url_id(url), url, "Wire", base.title, "\n\n".join(paragraphs),
-                when, meta=_meta(base))
+    item = Item(
+        kind,
+        base.index,
+        url_id(url),
+        url,
+        "Wire",
+        base.title,
+        "\n\n".join(paragraphs),
+        when,
+        meta=_meta(base),
+    )
     item.page, item.format = _page(item, paragraphs, rng, titles), "html"
     return item
 
@@ -213,11 +246,25 @@ def _identity(kind: str, base: Base, url: str, rng: random.Random, titles: list[
 def _same_chrome(base: Base, heavy: dict[str, str]) -> Item:
     url = f"https://heavychrome.example/story/{_slug(base.title, base.index)}"
     body = "\n\n".join(base.paragraphs)
-    item = Item("same_chrome", base.index, url_id(url), url, "Heavy Chrome Daily", base.title,
-                body, base.time, meta=_meta(base))
+    item = Item(
+        "same_chrome",
+        base.index,
+        url_id(url),
+        url,
+        "Heavy Chrome Daily",
+        base.title,
+        body,
+        base.time,
+        meta=_meta(base),
+    )
     inner = "".join(f"<p>{html.escape(p)}</p>" for p in base.paragraphs)
-    item.page, item.format = heavy["page"].replace("@@TITLE@@", html.escape(base.title)).replace(
-        "@@URL@@", url).replace("@@BODY@@", inner), "html"
+    item.page, item.format = (
+        heavy["page"]
+        .replace("@@TITLE@@", html.escape(base.title))
+        .replace("@@URL@@", url)
+        .replace("@@BODY@@", inner),
+        "html",
+    )
     return item
 
 
@@ -259,8 +306,7 @@ def _chrome_parts(rng: random.Random, titles: list[str]) -> dict[str, str]:
     related = rng.sample(titles, min(6, len(titles)))
     return {
         "nav": "".join(f'<li><a href="/{n.lower()}">{n}</a></li>' for n in nav),
-        "related": "".join(f'<li><a href="/s/{i}">{html.escape(t)}</a></li>'
-                           for i, t in enumerate(related)),
+        "related": "".join(f'<li><a href="/s/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(related)),
         "share": rng.choice(_SHARE),
     }
 
@@ -277,7 +323,7 @@ def _page(item: Item, paragraphs: list[str], rng: random.Random, titles: list[st
         f"</ul></nav></header>{cookie}<main><article><h1>{html.escape(item.title)}</h1>"
         f'<div class="share">{parts["share"]}</div><div class="article-body">{inner}</div>'
         f'<aside class="related"><h2>Related stories</h2><ul>{parts["related"]}</ul></aside>'
-        f'</article></main><footer><p>{_FOOTER}</p><p>© 2024 {item.site}. All rights '
+        f"</article></main><footer><p>{_FOOTER}</p><p>© 2024 {item.site}. All rights "
         "reserved.</p></footer></body></html>"
     )
 
@@ -286,8 +332,10 @@ def _heavy_chrome(titles: list[str], teasers: list[str]) -> dict[str, str]:
     """One site's page furniture, identical on every page and as long as a short story."""
     nav = "".join(f'<li><a href="/{n.lower()}">{n}</a></li>' for n in _NAVS[0].split())
     related = "".join(f'<li><a href="/r/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(titles))
-    most = "".join(f"<li><h3>{html.escape(t)}</h3><p>{html.escape(x)}</p></li>"
-                   for t, x in zip(titles[::-1], teasers, strict=False))
+    most = "".join(
+        f"<li><h3>{html.escape(t)}</h3><p>{html.escape(x)}</p></li>"
+        for t, x in zip(titles[::-1], teasers, strict=False)
+    )
     page = (
         "<!doctype html><html><head><title>@@TITLE@@ | Heavy Chrome Daily</title>"
         '<link rel="canonical" href="@@URL@@"></head><body><header><nav><ul>'

@@ -94,8 +94,7 @@ class Candidates:
 
 def lookup_keys(article: Article, fp: Fingerprint, params: DedupeParams) -> LookupKeys:
     """Every key phase 1 reads and phase 3 may write for this article."""
-    return LookupKeys(_content_keys(fp, params), story_keys(fp.names, params),
-                      url_keys(article, params))
+    return LookupKeys(_content_keys(fp, params), story_keys(fp.names, params), url_keys(article, params))
 
 
 def _content_keys(fp: Fingerprint, params: DedupeParams) -> list[str]:
@@ -124,8 +123,12 @@ def lookup_candidates(
 
 
 def lookup_url(
-    article: Article, urls: Mapping[str, Any], *, now: datetime,
-    params: DedupeParams = DEFAULT_PARAMS, keys: list[str] | None = None,
+    article: Article,
+    urls: Mapping[str, Any],
+    *,
+    now: datetime,
+    params: DedupeParams = DEFAULT_PARAMS,
+    keys: list[str] | None = None,
 ) -> UrlState | None:
     """Phase 1 for identity: the state of this article id, else of its URL (in the
     stream: the first non-empty reply in `keys.urls` order)."""
@@ -157,31 +160,55 @@ def decide(
         exact = [e for e in entries if e.hash == fp.content_hash]
         if exact:
             first = min(exact, key=lambda e: (e.seen, e.id))
-            return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=first.id,
-                          similarity=1.0, story_id=first.story, kind="exact")
+            return Dedupe(
+                status="duplicate",
+                fingerprint=fp.content_hash,
+                duplicate_of=first.id,
+                similarity=1.0,
+                story_id=first.story,
+                kind="exact",
+            )
     matches = [compare(fp, packed, e, params) for e in entries]
     near = [m for m in matches if is_near_duplicate(m, fp, params)]
     if near:
         best = min(near, key=lambda m: (-m.similarity(params), m.entry.seen, m.entry.id))
-        return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=best.entry.id,
-                      similarity=round(best.similarity(params), 4), story_id=best.entry.story,
-                      kind="near")
-    return Dedupe(status="unique", fingerprint=fp.content_hash,
-                  story_id=_story_of(article, fp, packed, matches, candidates, params))
+        return Dedupe(
+            status="duplicate",
+            fingerprint=fp.content_hash,
+            duplicate_of=best.entry.id,
+            similarity=round(best.similarity(params), 4),
+            story_id=best.entry.story,
+            kind="near",
+        )
+    return Dedupe(
+        status="unique",
+        fingerprint=fp.content_hash,
+        story_id=_story_of(article, fp, packed, matches, candidates, params),
+    )
 
 
-def _identity_verdict(
-    fp: Fingerprint, packed: Packed, state: UrlState, params: DedupeParams
-) -> Dedupe:
+def _identity_verdict(fp: Fingerprint, packed: Packed, state: UrlState, params: DedupeParams) -> Dedupe:
     if state.hash == fp.content_hash or fp.n_tokens < params.min_tokens:
         # an empty re-scrape (failed extraction) must not overwrite a known article
-        return Dedupe(status="duplicate", fingerprint=fp.content_hash, duplicate_of=state.id,
-                      similarity=1.0 if state.hash == fp.content_hash else 0.0,
-                      story_id=state.story, version=state.version, kind="reingest")
+        return Dedupe(
+            status="duplicate",
+            fingerprint=fp.content_hash,
+            duplicate_of=state.id,
+            similarity=1.0 if state.hash == fp.content_hash else 0.0,
+            story_id=state.story,
+            version=state.version,
+            kind="reingest",
+        )
     similarity = estimate_jaccard(packed.sig, unpack_sig(state.sig, params.sig_bits), params.sig_bits)
-    return Dedupe(status="update", fingerprint=fp.content_hash, duplicate_of=state.id,
-                  similarity=round(similarity, 4), story_id=state.story,
-                  version=state.version + 1, kind="update")
+    return Dedupe(
+        status="update",
+        fingerprint=fp.content_hash,
+        duplicate_of=state.id,
+        similarity=round(similarity, 4),
+        story_id=state.story,
+        version=state.version + 1,
+        kind="update",
+    )
 
 
 def _distinct_entries(candidates: Candidates, own_id: str) -> list[BandEntry]:
@@ -197,14 +224,22 @@ def _distinct_entries(candidates: Candidates, own_id: str) -> list[BandEntry]:
 
 
 def _story_of(
-    article: Article, fp: Fingerprint, packed: Packed, matches: list[Match],
-    candidates: Candidates, params: DedupeParams,
+    article: Article,
+    fp: Fingerprint,
+    packed: Packed,
+    matches: list[Match],
+    candidates: Candidates,
+    params: DedupeParams,
 ) -> str:
     """Join the story of a text relative (rewrite, longer version) or of a report sharing
     names and words nearby in time; else start a story named after this article."""
     window = params.story_window.total_seconds()
-    related = [m for m in matches if abs(fp.time - m.entry.time) <= window and (
-        m.similarity(params) >= params.story_similarity or is_superset(m, fp, params))]
+    related = [
+        m
+        for m in matches
+        if abs(fp.time - m.entry.time) <= window
+        and (m.similarity(params) >= params.story_similarity or is_superset(m, fp, params))
+    ]
     if related:
         best = min(related, key=lambda m: (-m.similarity(params), m.entry.seen, m.entry.id))
         return best.entry.story
@@ -228,8 +263,14 @@ def index_updates(
     seen, bits, story = epoch(now), params.sig_bits, verdict.story_id or article.id
     sig = pack_sig(fp.sketch.sig, bits)
     first_id = verdict.duplicate_of if verdict.kind in ("update", "reingest") else article.id
-    state = UrlState(id=first_id or article.id, hash=fp.content_hash, version=verdict.version,
-                     story=story, seen=seen, sig=sig)
+    state = UrlState(
+        id=first_id or article.id,
+        hash=fp.content_hash,
+        version=verdict.version,
+        story=story,
+        seen=seen,
+        sig=sig,
+    )
     keys = keys or lookup_keys(article, fp, params)
     updates = [IndexUpdate("urls", k, msgspec.to_builtins(state)) for k in keys.urls]
     if verdict.kind == "reingest":  # refreshes `seen`; an empty re-scrape writes nothing
@@ -238,13 +279,27 @@ def index_updates(
     updates.append(IndexUpdate("stories", story, msgspec.to_builtins(summary)))
     if verdict.status == "duplicate":
         return updates
-    band = BandEntry(id=article.id, seen=seen, time=fp.time, n=fp.n_shingles,
-                     hash=fp.content_hash, sig=sig, pos=pack_positions(fp.positions, fp.n_shingles),
-                     story=story, version=verdict.version)
+    band = BandEntry(
+        id=article.id,
+        seen=seen,
+        time=fp.time,
+        n=fp.n_shingles,
+        hash=fp.content_hash,
+        sig=sig,
+        pos=pack_positions(fp.positions, fp.n_shingles),
+        story=story,
+        version=verdict.version,
+    )
     band_value = msgspec.to_builtins(band)
     updates += [IndexUpdate("bands", k, band_value) for k in keys.bands]
-    member = StoryEntry(id=article.id, seen=seen, time=fp.time, story=story,
-                        names=list(fp.names), terms=pack_sig(fp.terms, bits))
+    member = StoryEntry(
+        id=article.id,
+        seen=seen,
+        time=fp.time,
+        story=story,
+        names=list(fp.names),
+        terms=pack_sig(fp.terms, bits),
+    )
     member_value = msgspec.to_builtins(member)
     updates += [IndexUpdate("names", k, member_value) for k in keys.names]
     return updates

@@ -57,14 +57,29 @@ def to_article(item: Item, normalize: Normalize | None) -> Article:
     meta = item.meta
     extra: dict[str, Any] = {
         "places": [Place(name=p) for p in meta.get("places", [])],
-        "organizations": meta.get("organizations", []), "people": meta.get("people", []),
+        "organizations": meta.get("organizations", []),
+        "people": meta.get("people", []),
     }
     if normalize is None:
-        return Article(id=item.id, ingest=ingest, url=item.url, canonical_url=item.url,
-                       source=Source(name=item.site), title=item.title, body=item.body,
-                       published_at=utc_iso(item.time), extraction=Extraction(format="text"), **extra)
-    raw = RawArticle(ingest=ingest, content=item.page, format=item.format,  # type: ignore[arg-type]
-                     url=item.url, source=item.site)
+        return Article(
+            id=item.id,
+            ingest=ingest,
+            url=item.url,
+            canonical_url=item.url,
+            source=Source(name=item.site),
+            title=item.title,
+            body=item.body,
+            published_at=utc_iso(item.time),
+            extraction=Extraction(format="text"),
+            **extra,
+        )
+    raw = RawArticle(
+        ingest=ingest,
+        content=item.page,
+        format=item.format,  # type: ignore[arg-type]
+        url=item.url,
+        source=item.site,
+    )
     article = normalize(raw)
     return msgspec.structs.replace(article, id=item.id, published_at=utc_iso(item.time), **extra)
 
@@ -105,8 +120,13 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def evaluate_dedupe(
-    corpus_dir: Path, limit: int | None = None, *, params: DedupeParams | None = None,
-    pairs: int = 20_000, normalize: Normalize | bool | None = True, echo: bool = True,
+    corpus_dir: Path,
+    limit: int | None = None,
+    *,
+    params: DedupeParams | None = None,
+    pairs: int = 20_000,
+    normalize: Normalize | bool | None = True,
+    echo: bool = True,
     timing_runs: int = 3,
 ) -> dict[str, Any]:
     """Run the labelled stream; returns the figures `format_report` prints.
@@ -152,10 +172,15 @@ def evaluate_dedupe(
     total = sum(report["recall"][k]["n"] for k in VARIANT_KINDS if k in report["recall"])
     report["near_recall_extractable"] = _ratio(found, total - sum(lost.values()))
     report.update(
-        corpus=str(corpus_dir), normalizer=note, bases=len(bases), articles=len(results),
-        normalizer_failures=failures, seconds=round(seconds, 3),
+        corpus=str(corpus_dir),
+        normalizer=note,
+        bases=len(bases),
+        articles=len(results),
+        normalizer_failures=failures,
+        seconds=round(seconds, 3),
         articles_per_s=round(len(results) / seconds, 1) if seconds else None,
-        store_keys=store.size(), store_bytes=_store_bytes(store),
+        store_keys=store.size(),
+        store_bytes=_store_bytes(store),
         same_topic_pairs=_pairs(bases, pairs, params, truth),
     )
     return report
@@ -175,14 +200,18 @@ def _extraction_lost(results: list[tuple[Item, Article]], truth: _Truth) -> dict
     """Variants the normalizer made unrecognizable: their extracted body and their base's
     are no longer near duplicates even by exact comparison. Misses the deduper could not
     avoid; they point at extraction, not at deduplication."""
+
     def text(article: Article) -> str:  # what the deduper compares (title and share bar cut)
         return normalize_body(article.body, article.title)
 
     bodies = {item.base: text(article) for item, article in results if item.kind == "base"}
     lost: Counter[str] = Counter()
     for item, article in results:
-        if (item.kind in VARIANT_KINDS and item.base in bodies
-                and not truth.similar_texts(text(article), bodies[item.base])):
+        if (
+            item.kind in VARIANT_KINDS
+            and item.base in bodies
+            and not truth.similar_texts(text(article), bodies[item.base])
+        ):
             lost[item.kind] += 1
     return dict(lost)
 
@@ -243,20 +272,35 @@ def _judge(
             hit[item.kind] += 1
     kinds = {
         k: {"n": labelled[k], "detected": hit[k], "recall": _ratio(hit[k], labelled[k])}
-        for k in ("exact", *VARIANT_KINDS, "reingest", "update") if labelled[k]
+        for k in ("exact", *VARIANT_KINDS, "reingest", "update")
+        if labelled[k]
     }
     near_n = sum(labelled[k] for k in VARIANT_KINDS)
     return {
         "recall": kinds,
         "near_recall": _ratio(sum(hit[k] for k in VARIANT_KINDS), near_n),
-        "precision": {k: {"predicted": predicted[k], "correct": correct[k],
-                          "precision": _ratio(correct[k], predicted[k])} for k in sorted(predicted)},
-        "negatives": {k: {"n": labelled[k] - natural[k], "false_duplicates": flagged[k],
-                          "fpr": _ratio(flagged[k], labelled[k] - natural[k]),
-                          "natural_near_duplicates": natural[k]} for k in NEGATIVE_KINDS},
-        "stories": {"duplicates_with_story": _ratio(story_ok, story_n),
-                    "stories": len({a.dedupe.story_id for _, a in results if a.dedupe}),
-                    "articles": len(results)},
+        "precision": {
+            k: {
+                "predicted": predicted[k],
+                "correct": correct[k],
+                "precision": _ratio(correct[k], predicted[k]),
+            }
+            for k in sorted(predicted)
+        },
+        "negatives": {
+            k: {
+                "n": labelled[k] - natural[k],
+                "false_duplicates": flagged[k],
+                "fpr": _ratio(flagged[k], labelled[k] - natural[k]),
+                "natural_near_duplicates": natural[k],
+            }
+            for k in NEGATIVE_KINDS
+        },
+        "stories": {
+            "duplicates_with_story": _ratio(story_ok, story_n),
+            "stories": len({a.dedupe.story_id for _, a in results if a.dedupe}),
+            "articles": len(results),
+        },
     }
 
 
@@ -268,8 +312,12 @@ def _pairs(bases: list[Any], limit: int, params: DedupeParams, truth: _Truth) ->
     def prepared(base: Any) -> tuple[Any, Packed, Item]:
         if base.index not in cache:
             body = "\n\n".join(base.paragraphs)
-            article = Article(id=str(base.index), ingest=IngestMeta(id="p", received_at=utc_iso(base.time)),
-                              body=body, extraction=Extraction(format="text"))
+            article = Article(
+                id=str(base.index),
+                ingest=IngestMeta(id="p", received_at=utc_iso(base.time)),
+                body=body,
+                extraction=Extraction(format="text"),
+            )
             fp = fingerprint(article, params)
             item = Item("base", base.index, "", "", "", "", body, base.time)
             cache[base.index] = (fp, Packed.of(fp, params), item)
@@ -280,25 +328,39 @@ def _pairs(bases: list[Any], limit: int, params: DedupeParams, truth: _Truth) ->
         if fa.content_hash == fb.content_hash:
             continue
         tested += 1
-        entry = BandEntry(id="a", seen=0, time=0, n=fa.n_shingles, hash=fa.content_hash,
-                          sig=pack_sig(fa.sketch.sig, params.sig_bits),
-                          pos=pack_positions(fa.positions, fa.n_shingles), story="a")
+        entry = BandEntry(
+            id="a",
+            seen=0,
+            time=0,
+            n=fa.n_shingles,
+            hash=fa.content_hash,
+            sig=pack_sig(fa.sketch.sig, params.sig_bits),
+            pos=pack_positions(fa.positions, fa.n_shingles),
+            story="a",
+        )
         if is_near_duplicate(compare(fb, pb, entry, params), fb, params):
             if truth.similar(ib, ia):
                 natural += 1
             else:
                 flagged += 1
-    return {"pairs": tested - natural, "false_duplicates": flagged,
-            "fpr": _ratio(flagged, tested - natural), "natural_near_duplicates": natural}
+    return {
+        "pairs": tested - natural,
+        "false_duplicates": flagged,
+        "fpr": _ratio(flagged, tested - natural),
+        "natural_near_duplicates": natural,
+    }
 
 
 def _store_bytes(store: InMemoryStore) -> dict[str, int]:
-    return {name: sum(len(k) + len(msgspec.json.encode(v)) for k, v in getattr(store, name).items())
-            for name in ("bands", "names", "urls", "stories")}
+    return {
+        name: sum(len(k) + len(msgspec.json.encode(v)) for k, v in getattr(store, name).items())
+        for name in ("bands", "names", "urls", "stories")
+    }
 
 
 def format_report(result: dict[str, Any]) -> str:
     """Human-readable table of `evaluate_dedupe`'s figures."""
+
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{100 * value:.2f}%"
 
@@ -315,11 +377,14 @@ def format_report(result: dict[str, Any]) -> str:
     lines.append(f"  {'all near variants':<20}{'':>15}{pct(result['near_recall']):>10}")
     lost = result.get("extraction_lost") or {}
     if lost:
-        lines.append("  variants the normalizer left unrecognizable (exact similarity of the "
-                     "extracted bodies below threshold): "
-                     + ", ".join(f"{k} {n}" for k, n in sorted(lost.items())))
-        lines.append(f"  {'near, extractable':<20}{'':>15}"
-                     f"{pct(result['near_recall_extractable']):>10}  (the deduper's own recall)")
+        lines.append(
+            "  variants the normalizer left unrecognizable (exact similarity of the "
+            "extracted bodies below threshold): " + ", ".join(f"{k} {n}" for k, n in sorted(lost.items()))
+        )
+        lines.append(
+            f"  {'near, extractable':<20}{'':>15}"
+            f"{pct(result['near_recall_extractable']):>10}  (the deduper's own recall)"
+        )
     lines += ["", f"{'precision by verdict':<22}{'n':>7}{'right':>8}{'precision':>10}"]
     for kind, row in result["precision"].items():
         lines.append(f"  {kind:<20}{row['predicted']:>7}{row['correct']:>8}{pct(row['precision']):>10}")
@@ -327,8 +392,10 @@ def format_report(result: dict[str, Any]) -> str:
     rows = {**result["negatives"], "same_topic_pairs": result["same_topic_pairs"]}
     for kind, row in rows.items():
         n = row.get("n", row.get("pairs"))
-        lines.append(f"  {kind:<20}{n:>7}{row['false_duplicates']:>8}{pct(row['fpr']):>10}"
-                     f"  {row['natural_near_duplicates']}")
+        lines.append(
+            f"  {kind:<20}{n:>7}{row['false_duplicates']:>8}{pct(row['fpr']):>10}"
+            f"  {row['natural_near_duplicates']}"
+        )
     stories = result["stories"]
     lines += [
         "",
@@ -336,8 +403,10 @@ def format_report(result: dict[str, Any]) -> str:
         f"their original's story: {pct(stories['duplicates_with_story'])}",
         f"throughput: {result['articles_per_s']} articles/s per worker ({result['seconds']} CPU s "
         "in dedupe, one process, normalizer excluded)",
-        "store at end: " + ", ".join(f"{k} {n} keys / {result['store_bytes'][k] // 1024} KiB"
-                                     for k, n in result["store_keys"].items()),
+        "store at end: "
+        + ", ".join(
+            f"{k} {n} keys / {result['store_bytes'][k] // 1024} KiB" for k, n in result["store_keys"].items()
+        ),
     ]
     return "\n".join(lines)
 

@@ -41,7 +41,7 @@ from services.deduper.params import DedupeParams
 
 _U64 = np.uint64
 _DELETE = ".,'‘’‚‛′`´\u00ad\u200b\u200c\u200d\u2060\ufeff"  # inside words: "U.S.", "1,000"
-_SPACES = "!\"#$&()*+-/:;<=>?@[\\]^_{|}~“”„‟″«»‹›‐‑‒–—―−…•·¿¡©®™§¶†‡"
+_SPACES = '!"#$&()*+-/:;<=>?@[\\]^_{|}~“”„‟″«»‹›‐‑‒–—―−…•·¿¡©®™§¶†‡'
 _TABLE = str.maketrans(
     {
         **dict.fromkeys(_DELETE, None),
@@ -101,8 +101,10 @@ def _stable_u64(label: str, count: int) -> np.ndarray:
     """Constants from BLAKE2b of a label: identical on every worker, version and platform
     (numpy's RNG streams are not promised to stay the same across releases)."""
     return np.array(
-        [int.from_bytes(hashlib.blake2b(f"{label}:{i}".encode(), digest_size=8).digest(), "little")
-         for i in range(count)],
+        [
+            int.from_bytes(hashlib.blake2b(f"{label}:{i}".encode(), digest_size=8).digest(), "little")
+            for i in range(count)
+        ],
         dtype=np.uint64,
     )
 
@@ -273,8 +275,10 @@ def salient_names(article: Article, limit: int) -> tuple[str, ...]:
         names = {n.strip().casefold() for n in listed if n.strip()}
         counts = Counter({n: low.count(n) for n in names})
     else:
-        found = [(m.group(1).casefold(), m.start() > 1 and body[m.start() - 2] in _MID)
-                 for m in _NAME.finditer(body)]
+        found = [
+            (m.group(1).casefold(), m.start() > 1 and body[m.start() - 2] in _MID)
+            for m in _NAME.finditer(body)
+        ]
         inside = {name for name, mid in found if mid} - _CALENDAR
         counts = Counter(name for name, _ in found if name in inside)
     ranked = sorted(counts, key=lambda n: (-counts[n], n))
@@ -302,8 +306,7 @@ def fingerprint(article: Article, params: DedupeParams | None = None) -> Fingerp
     lead_shingles = max(1, p.lead_tokens - p.shingle_size + 1)
     sig, positions, lead = body_sketch(shingles, p.num_perm, lead_shingles, p.lead_perm)
     prefixes = tuple(
-        f"{level}:{content_hash(' '.join(toks[:level]))}"
-        for level in PREFIX_LEVELS if len(toks) >= level
+        f"{level}:{content_hash(' '.join(toks[:level]))}" for level in PREFIX_LEVELS if len(toks) >= level
     )
     return Fingerprint(
         content_hash=content_hash(normalized),

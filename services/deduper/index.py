@@ -147,7 +147,6 @@ class InMemoryStore:
         return removed
 
 
-
 class JsonBytes(MutableMapping[str, Any]):
     """Adapter for a table whose values are bytes (e.g. faust `value_type=bytes`), and
     keys bytes too unless `bytes_keys=False`."""
@@ -176,7 +175,10 @@ class JsonBytes(MutableMapping[str, Any]):
 
 
 _TYPES: dict[str, Any] = {
-    "bands": list[BandEntry], "names": list[StoryEntry], "urls": UrlState, "stories": StorySummary,
+    "bands": list[BandEntry],
+    "names": list[StoryEntry],
+    "urls": UrlState,
+    "stories": StorySummary,
 }
 
 
@@ -241,9 +243,7 @@ def read_url(store: Mapping[str, Any], key: str, *, now: datetime, params: Dedup
     return state if state.seen >= epoch(now) - int(params.window.total_seconds()) else None
 
 
-def apply_update(
-    store: DedupeStore, update: IndexUpdate, *, now: datetime, params: DedupeParams
-) -> None:
+def apply_update(store: DedupeStore, update: IndexUpdate, *, now: datetime, params: DedupeParams) -> None:
     """Phase-3 write on the partition owning `update.key`: merge, prune, bound.
 
     List tables prepend the entry (replacing an older entry of the same id), drop
@@ -274,8 +274,10 @@ def apply_update(
             old_s = decode_value("stories", current)
             new_s = StorySummary(
                 latest=new_s.latest if new_s.last >= old_s.last else old_s.latest,
-                first=min(old_s.first, new_s.first), last=max(old_s.last, new_s.last),
-                size=old_s.size + new_s.size, seen=max(old_s.seen, new_s.seen),
+                first=min(old_s.first, new_s.first),
+                last=max(old_s.last, new_s.last),
+                size=old_s.size + new_s.size,
+                seen=max(old_s.seen, new_s.seen),
             )
         mapping[update.key] = msgspec.to_builtins(new_s)
     else:
@@ -299,7 +301,11 @@ def sweep(store: DedupeStore, *, now: datetime, params: DedupeParams) -> int:
 
 
 def _expire_key(
-    store: DedupeStore, table: TableName, key: str, horizon: int, now: datetime,
+    store: DedupeStore,
+    table: TableName,
+    key: str,
+    horizon: int,
+    now: datetime,
     params: DedupeParams,
 ) -> int:
     """Prune one key: 1 if it was deleted, else 0."""
@@ -315,8 +321,11 @@ def _expire_key(
     newest, oldest = _seen_range(value)
     if oldest is not None and oldest >= horizon:
         return 0
-    live = [] if newest is not None and newest < horizon else read_entries(
-        table, mapping, key, now=now, params=params)
+    live = (
+        []
+        if newest is not None and newest < horizon
+        else read_entries(table, mapping, key, now=now, params=params)
+    )
     if live:
         mapping[key] = msgspec.to_builtins(live)
         return 0

@@ -39,13 +39,14 @@ def read_articles(path: Path) -> list[Article]:
             try:
                 articles.append(msgspec.json.decode(line, type=Article))
             except msgspec.DecodeError as exc:
-                raise DeduperError(f"{path}:{number}: not an article: {exc}",
-                                   reason="bad_input") from exc
+                raise DeduperError(f"{path}:{number}: not an article: {exc}", reason="bad_input") from exc
     return articles
 
 
 def dedupe_articles(
-    articles: Iterable[Article], *, params: DedupeParams | None = None,
+    articles: Iterable[Article],
+    *,
+    params: DedupeParams | None = None,
     store: InMemoryStore | None = None,
 ) -> Iterator[Article]:
     """Each article with `dedupe` filled, in order, at its own received time."""

@@ -61,8 +61,10 @@ class Packed:
     @classmethod
     def of(cls, fp: Fingerprint, params: DedupeParams) -> Packed:
         bits = params.sig_bits
-        return cls(sig=unpack_sig(pack_sig(fp.sketch.sig, bits), bits),
-                   terms=unpack_sig(pack_sig(fp.terms, bits), bits))
+        return cls(
+            sig=unpack_sig(pack_sig(fp.sketch.sig, bits), bits),
+            terms=unpack_sig(pack_sig(fp.terms, bits), bits),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,8 @@ def compare(fp: Fingerprint, packed: Packed, entry: BandEntry, params: DedupePar
     jaccard = estimate_jaccard(packed.sig, old, bits)
     if fp.n_shingles <= entry.n:
         prefix, samples = prefix_agreement(
-            packed.sig, old, unpack_positions(entry.pos, entry.n), fp.n_shingles)
+            packed.sig, old, unpack_positions(entry.pos, entry.n), fp.n_shingles
+        )
     else:
         prefix, samples = prefix_agreement(old, packed.sig, fp.positions + 1, entry.n)
     return Match(entry, jaccard, prefix, samples, fp.n_shingles <= entry.n)

@@ -72,6 +72,8 @@ class PartitionStore:
     @classmethod
     def of(cls, tables: dict[str, BytesTable], partition: int) -> PartitionStore:
         outputs: list[Any] = []
-        views = {name: TableView(tables[name], partition, outputs)
-                 for name in ("bands", "names", "urls", "stories")}
+        views = {
+            name: TableView(tables[name], partition, outputs)
+            for name in ("bands", "names", "urls", "stories")
+        }
         return cls(**views, outputs=outputs)

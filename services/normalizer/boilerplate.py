@@ -51,9 +51,17 @@ _START = re.compile(  # matched against the lower-cased line: no re.I, twice as 
 
 # substrings that make a short line chrome wherever they stand (plain `in` tests: fast)
 _ANYWHERE = (
-    "all rights reserved", "alle rechte vorbehalten", "tous droits réservés",
-    "todos los derechos reservados", "cookie policy", "privacy policy", "terms of use",
-    "terms of service", "newsletter", " for the latest", " for latest news",
+    "all rights reserved",
+    "alle rechte vorbehalten",
+    "tous droits réservés",
+    "todos los derechos reservados",
+    "cookie policy",
+    "privacy policy",
+    "terms of use",
+    "terms of service",
+    "newsletter",
+    " for the latest",
+    " for latest news",
 )
 _CREDIT = re.compile(
     r"^(?:\(?(?:photo|foto|image|picture|bild|credit|source|quelle|crédit|getty images"

@@ -31,8 +31,7 @@ __all__ = [
 MONTHS: dict[str, int] = {}
 _MONTH_NAMES = {
     1: "january jan janvier janv januar jän jänner enero ene gennaio genn gen janeiro januari",
-    2: "february feb febr février févr fevrier februar febrero gennaio_ febbraio febb fevereiro"
-    " fev februari",
+    2: "february feb febr février févr fevrier februar febrero gennaio_ febbraio febb fevereiro fev februari",
     3: "march mar mars märz maerz marzo março marco maart",
     4: "april apr avril abril aprile",
     5: "may mai mayo maggio mag maio mei",
@@ -74,9 +73,7 @@ _DMY_NAME = re.compile(
     r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?"
     r"(\d{4})(?!\d)"
 )
-_MDY_NAME = re.compile(
-    r"(?<![\w])([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?!\d),?\s+(\d{4})(?!\d)"
-)
+_MDY_NAME = re.compile(r"(?<![\w])([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?!\d),?\s+(\d{4})(?!\d)")
 _NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?![\d.])")
 _YMD_SLASH = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)")
 _TIME = re.compile(

@@ -107,7 +107,8 @@ def iter_corpus(corpus: Path, limit: int | None = None) -> Iterator[CorpusPage]:
             publisher = spec.stem
             expected = json.loads(spec.read_text("utf-8"))
             pages = sorted(
-                p for p in country.glob(f"{publisher}_*.html.gz")
+                p
+                for p in country.glob(f"{publisher}_*.html.gz")
                 if re.fullmatch(rf"{re.escape(publisher)}_\d{{4}}_\d{{2}}_\d{{2}}\.html\.gz", p.name)
             )
             versions = sorted(expected, key=_version_key)
@@ -223,7 +224,8 @@ def _reuters_dumps(corpus_root: Path, count: int = 500) -> list[tuple[str, str]]
         dump = (
             f"{chrome_top}{title.title()}\n\nBy Reuters Staff\n"
             f"{when:%B %d, %Y %I:%M %p} EST\n\nShare on Facebook\nShare on Twitter\n\n"
-            f"{dateline} (Reuters) - {paras[0]}\n\n" + "\n\n".join(paras[1:])
+            f"{dateline} (Reuters) - {paras[0]}\n\n"
+            + "\n\n".join(paras[1:])
             + "\n\nSubscribe to our newsletter for the latest news\n\nMost read\n"
             "Oil prices steady after supply data\nMarkets 14:02\n"
             "Dollar slips against the yen\nCurrencies 13:40\n"
@@ -278,8 +280,7 @@ def evaluate_extraction(corpus: Path = DEFAULT_CORPUS, limit: int | None = None)
     if reuters:
         dumps["reuters_dumps"] = len(reuters)
         dumps["reuters_dumps_per_s"] = _dump_speed([d for d, _ in reuters], repeat=2)
-        f1 = [token_f1(normalize(RawArticle(ingest=_INGEST, content=d)).body, gold)
-              for d, gold in reuters]
+        f1 = [token_f1(normalize(RawArticle(ingest=_INGEST, content=d)).body, gold) for d, gold in reuters]
         dumps["reuters_body_f1"] = sum(f1) / len(f1)
     report["text_dumps"] = dumps
     return report

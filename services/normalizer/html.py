@@ -141,8 +141,9 @@ def extract_html(html: str, *, url: str | None = None, allow_fallback: bool = Tr
     parts.updated = _pick_date(meta.modified)
     parts.section = meta.section
     parts.site_name = meta.site_name
-    parts.canonical_url = meta.canonical if meta.canonical and meta.canonical.startswith(
-        ("http://", "https://")) else None
+    parts.canonical_url = (
+        meta.canonical if meta.canonical and meta.canonical.startswith(("http://", "https://")) else None
+    )
     parts.url = url
     parts.language = meta.language
     parts.video = meta.video
@@ -153,8 +154,12 @@ def extract_html(html: str, *, url: str | None = None, allow_fallback: bool = Tr
     visible = ws(root.text(deep=True, separator=" ")) if meta.description else ""
     collect_page_media(root, parts, parts.canonical_url or url)
     paragraphs = body_blocks(root, parts.title)
-    if meta.description and paragraphs and meta.description not in paragraphs[:2] \
-            and meta.description in visible:
+    if (
+        meta.description
+        and paragraphs
+        and meta.description not in paragraphs[:2]
+        and meta.description in visible
+    ):
         parts.subtitle = meta.description  # a dek the page shows, not just an SEO blurb
     body_chars = sum(len(p) for p in paragraphs)
     article_body = ws(meta.article_body) if meta.article_body else ""
@@ -180,11 +185,40 @@ def extract_html(html: str, *, url: str | None = None, allow_fallback: bool = Tr
 
 
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,30})[^<>]{0,500}?(/?)>")
-_NOT_NESTING = frozenset((
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead",
-    "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp",
-))
+_NOT_NESTING = frozenset(
+    (
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "option",
+        "optgroup",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "rb",
+        "rt",
+        "rp",
+    )
+)
 _TITLE_TAG = re.compile(r"<title[^<>]{0,200}>([^<]{1,500})</title>", re.I)
 _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|h[1-6]|section|article|tr|blockquote)\b[^<>]{0,500}>", re.I)
 _ANY_TAG = re.compile(r"<[^<>]{0,500}>")

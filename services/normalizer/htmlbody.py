@@ -37,13 +37,51 @@ _DROP = (
 )
 # class/id words of page furniture; labels are split on space, `_` and `-` and looked up
 # in a set (a word-boundary regex over every element's label cost ~5 ms per page)
-_NEGATIVE_WORDS = frozenset((
-    "share", "sharing", "social", "comment", "comments", "newsletter", "related", "recommend",
-    "recommended", "cookie", "consent", "promo", "advert", "advertisement", "ad", "ads", "sponsor",
-    "sponsored", "sidebar", "breadcrumb", "breadcrumbs", "footer", "navigation", "nav", "navbar",
-    "menu", "subscribe", "signup", "popup", "modal", "outbrain", "taboola", "readmore", "tag",
-    "tags", "keywords", "caption", "credit", "credits", "toolbar", "banner"
-))
+_NEGATIVE_WORDS = frozenset(
+    (
+        "share",
+        "sharing",
+        "social",
+        "comment",
+        "comments",
+        "newsletter",
+        "related",
+        "recommend",
+        "recommended",
+        "cookie",
+        "consent",
+        "promo",
+        "advert",
+        "advertisement",
+        "ad",
+        "ads",
+        "sponsor",
+        "sponsored",
+        "sidebar",
+        "breadcrumb",
+        "breadcrumbs",
+        "footer",
+        "navigation",
+        "nav",
+        "navbar",
+        "menu",
+        "subscribe",
+        "signup",
+        "popup",
+        "modal",
+        "outbrain",
+        "taboola",
+        "readmore",
+        "tag",
+        "tags",
+        "keywords",
+        "caption",
+        "credit",
+        "credits",
+        "toolbar",
+        "banner",
+    )
+)
 _NEGATIVE_PHRASES = ("read-more", "more-stories", "author-bio", "teaser-list", "paywall-prompt")
 _LABEL_SPLIT = re.compile(r"[\s_-]+")
 _BLOCKS = "p, h2, h3, h4, h5, li, blockquote, pre, dd"
@@ -51,10 +89,26 @@ _SENTENCE_END_CHARS = frozenset('.!?…:;"”»“’)]。！？」』')
 _INNER_BLOCKS = "p, div, li, blockquote, section, article, table, ul, ol"
 _INNER_SET = frozenset(_INNER_BLOCKS.split(", "))
 _LEAF_MARK = "data-nf-leaf"
-_BLOCK_CHILD = frozenset((
-    "div", "p", "section", "article", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "figure", "header"
-))
+_BLOCK_CHILD = frozenset(
+    (
+        "div",
+        "p",
+        "section",
+        "article",
+        "ul",
+        "ol",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "figure",
+        "header",
+    )
+)
 WEAK_BODY_CHARS = 600
 MAX_CANDIDATES = 5_000  # paragraphs scored per page: real articles have a few hundred
 MIN_GOOD_CHARS = 40
@@ -94,8 +148,7 @@ def _link_lists(root: LexborNode, parts: Parts, base: str | None) -> None:
             head = a.css_first(_CARD_TITLE)  # a whole card is often the link: its headline
             title = ws((head or a).text(deep=True, separator=" "))
             href = a.attrs.get("href") or ""
-            if not 15 <= len(title) <= 250 or title.count(" ") < 2 \
-                    or href.startswith(("#", "javascript:")):
+            if not 15 <= len(title) <= 250 or title.count(" ") < 2 or href.startswith(("#", "javascript:")):
                 continue
             url = urljoin(base, href) if base else href
             if url in seen or len(target) >= MAX_LINKS:
@@ -201,10 +254,12 @@ def _with_siblings(best: LexborNode, good: dict[int, int]) -> list[LexborNode]:
     if not label or parent is None or best.tag in ("body", "html"):
         return [best]
     out = [
-        child for child in parent.iter()
+        child
+        for child in parent.iter()
         if child.mem_id == best.mem_id
-        or (child.tag == best.tag and child.attributes.get("class") == label
-            and good.get(child.mem_id, 0) > 0)
+        or (
+            child.tag == best.tag and child.attributes.get("class") == label and good.get(child.mem_id, 0) > 0
+        )
     ]
     return out or [best]
 
@@ -217,8 +272,11 @@ def _in_card(node: LexborNode, tops: set[int], nested_articles: bool) -> bool:
     while parent is not None and parent.mem_id not in tops and depth < 6:
         if nested_articles and parent.tag == "article":
             return True
-        if depth < 2 and parent.css_first("h2 a, h3 a, h4 a, a h2, a h3, a h4") is not None \
-                and len(parent.text(deep=True)) < 600:
+        if (
+            depth < 2
+            and parent.css_first("h2 a, h3 a, h4 a, a h2, a h3, a h4") is not None
+            and len(parent.text(deep=True)) < 600
+        ):
             return True
         parent = parent.parent
         depth += 1
@@ -263,8 +321,12 @@ def _blocks(containers: list[LexborNode], title: str | None, selector: str = "")
             continue
         if len(node.css(_INNER_BLOCKS)) > (1 if tag in _INNER_SET else 0):
             continue  # a wrapper of other blocks (li > p, p mis-nested around divs): take those
-        if tag != "p" and node.parent is not None and node.parent.tag in ("li", "blockquote") \
-                and tag in ("li",):
+        if (
+            tag != "p"
+            and node.parent is not None
+            and node.parent.tag in ("li", "blockquote")
+            and tag in ("li",)
+        ):
             continue
         text = _text(node)
         if not text or text == title:

@@ -160,8 +160,11 @@ def clean_title(title: str | None, site_name: str | None = None) -> str | None:
     if len(parts) < 2:
         return title
     site = (site_name or "").casefold()
-    kept = [p for p in parts if p.casefold() != site and not (site and site in p.casefold()
-                                                               and len(p) <= len(site) + 8)]
+    kept = [
+        p
+        for p in parts
+        if p.casefold() != site and not (site and site in p.casefold() and len(p) <= len(site) + 8)
+    ]
     if len(kept) == len(parts):  # unknown site name: drop a short last (or first) part
         if len(parts[-1].split()) <= 4 and len(" ".join(parts[:-1]).split()) >= 3:
             kept = parts[:-1]
@@ -191,24 +194,44 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
     for key in ("og:title", "twitter:title", "title", "dc.title", "sailthru.title"):
         if v := first(key):
             meta.titles.append(v)
-    for key in ("article:published_time", "og:article:published_time", "datepublished",
-                "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
-                "dcterms.date", "sailthru.date", "parsely-pub-date", "article.published",
-                "cxenseparse:recs:publishtime", "og:published_time", "published_time"):
+    for key in (
+        "article:published_time",
+        "og:article:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "dcterms.date",
+        "sailthru.date",
+        "parsely-pub-date",
+        "article.published",
+        "cxenseparse:recs:publishtime",
+        "og:published_time",
+        "published_time",
+    ):
         meta.published.extend(tags.get(key, ()))
     for key in ("article:modified_time", "og:updated_time", "datemodified", "last-modified"):
         meta.modified.extend(tags.get(key, ()))
     if not meta.authors:
-        for key in ("author", "article:author", "dc.creator", "sailthru.author",
-                    "parsely-author", "byl", "cxenseparse:author"):
+        for key in (
+            "author",
+            "article:author",
+            "dc.creator",
+            "sailthru.author",
+            "parsely-author",
+            "byl",
+            "cxenseparse:author",
+        ):
             for value in tags.get(key, ()):
                 for name in re.split(r"\s*(?:,|;| and | und | & )\s*", value.removeprefix("By ")):
                     if name and not _URLISH.search(name) and name not in meta.authors:
                         meta.authors.append(name)
             if meta.authors:
                 break
-    meta.description = meta.description or first("og:description", "description",
-                                                 "twitter:description")
+    meta.description = meta.description or first("og:description", "description", "twitter:description")
     meta.section = meta.section or first("article:section", "section", "parsely-section")
     meta.site_name = first("og:site_name", "application-name") or meta.site_name
     if meta.site_name and _URLISH.search(meta.site_name):

@@ -22,8 +22,18 @@ _TITLE = ("title", "headline", "name")
 _BODY = ("body", "text", "content", "article_body", "articleBody", "maintext", "full_text")
 _SUBTITLE = ("subtitle", "dek", "description", "summary", "lead", "standfirst", "teaser")
 _AUTHORS = ("authors", "author", "byline", "creator", "creators")
-_PUBLISHED = ("published_at", "publishing_date", "published", "publishedAt", "pubDate",
-              "datePublished", "date_publish", "date", "created_at", "time")
+_PUBLISHED = (
+    "published_at",
+    "publishing_date",
+    "published",
+    "publishedAt",
+    "pubDate",
+    "datePublished",
+    "date_publish",
+    "date",
+    "created_at",
+    "time",
+)
 _UPDATED = ("updated_at", "modified", "dateModified", "date_modify", "updated")
 _URL = ("url", "link", "href")
 _SOURCE = ("source", "publisher", "site_name", "site", "source_name", "domain")

@@ -76,9 +76,7 @@ def _guard(raw: RawArticle, max_chars: int) -> tuple[str, list[str]]:
         content = content[:max_chars]
     ratio = garbage_ratio(content)
     if ratio > MAX_GARBAGE_RATIO:
-        raise UndecodableInput(
-            f"content looks binary: {ratio:.0%} control or replacement characters"
-        )
+        raise UndecodableInput(f"content looks binary: {ratio:.0%} control or replacement characters")
     if "\x00" in content or "\ufffd" in content:
         content = content.replace("\x00", "")
         if "\ufffd" in content:
@@ -173,8 +171,7 @@ def normalize(raw: RawArticle, *, max_chars: int = DEFAULT_MAX_CHARS) -> Article
         try:
             parts = _fallback_text(content, fmt)
         except Exception as exc2:
-            raise NotAnArticle(f"{fmt} extraction failed: {exc2!r}", reason="extraction_failed") \
-                from exc2
+            raise NotAnArticle(f"{fmt} extraction failed: {exc2!r}", reason="extraction_failed") from exc2
         parts.format = fmt
         parts.warn(f"{fmt} extractor failed ({type(exc).__name__}); text fallback used")
     try:
@@ -231,8 +228,13 @@ def _assemble(raw: RawArticle, parts: Parts, fmt: ResolvedFormat, warnings: list
         warnings.append("language not detected")
     published_at = published.utc if published else None
     return Article(
-        id=article_id(url=canonical or url, source=source_name or domain, title=title,
-                      published_at=published_at, body=body),
+        id=article_id(
+            url=canonical or url,
+            source=source_name or domain,
+            title=title,
+            published_at=published_at,
+            body=body,
+        ),
         ingest=raw.ingest,
         url=url,
         canonical_url=canonical,

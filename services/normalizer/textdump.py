@@ -103,8 +103,9 @@ def _parse_header(lines: list[str], parts: Parts, title_hint: str | None) -> int
             stamp = _is_date_line(line)
             if stamp is not None:
                 parts.published = _better(parts.published, stamp)
-            elif title_hint is None and (_words(line) > 40 or (
-                    _words(line) >= MIN_BODY_WORDS and line.endswith("."))):
+            elif title_hint is None and (
+                _words(line) > 40 or (_words(line) >= MIN_BODY_WORDS and line.endswith("."))
+            ):
                 break  # prose before any headline: no title, the body starts here
             elif title_hint is None and _words(line) >= 2:
                 parts.title = _title_from(line, parts)
@@ -224,8 +225,13 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
             continue
         if line in repeated and (_words(line) < MIN_BODY_WORDS or line in paragraphs):
             continue
-        if paragraphs and body_blocks[k] == last_block and not _SENTENCE_END.search(paragraphs[-1]) \
-                and _words(line) > 3 and line[:1].islower():
+        if (
+            paragraphs
+            and body_blocks[k] == last_block
+            and not _SENTENCE_END.search(paragraphs[-1])
+            and _words(line) > 3
+            and line[:1].islower()
+        ):
             paragraphs[-1] = f"{paragraphs[-1]} {line}"  # a sentence broken over two lines
         else:
             paragraphs.append(line)

@@ -101,20 +101,25 @@ to keep young teachers in expensive cities.
 The plan will be financed from the recovery fund and still needs approval by parliament.
 """)
 
-COOKIE = ("We use cookies and similar technologies to give you the best online experience, to "
-          "analyse our traffic and to personalise content and advertising. By continuing to use "
-          "this site you agree to our use of cookies, as described in our privacy policy, which "
-          "also lists the partners we work with and explains how to change your settings.")
+COOKIE = (
+    "We use cookies and similar technologies to give you the best online experience, to "
+    "analyse our traffic and to personalise content and advertising. By continuing to use "
+    "this site you agree to our use of cookies, as described in our privacy policy, which "
+    "also lists the partners we work with and explains how to change your settings."
+)
 
 HEAVY_LINKS = [
-    LinkItem(title=t, url=f"https://dailyledger.example/{i}") for i, t in enumerate((
-        "Central bank holds rates steady as inflation cools",
-        "Five things to watch in markets this week",
-        "Opinion: why the housing slump is not over",
-        "Tech shares slide after weak chip forecast",
-        "Ministers meet to discuss energy prices",
-        "Weather: storms expected across the north",
-    ))
+    LinkItem(title=t, url=f"https://dailyledger.example/{i}")
+    for i, t in enumerate(
+        (
+            "Central bank holds rates steady as inflation cools",
+            "Five things to watch in markets this week",
+            "Opinion: why the housing slump is not over",
+            "Tech shares slide after weak chip forecast",
+            "Ministers meet to discuss energy prices",
+            "Weather: storms expected across the north",
+        )
+    )
 ]
 
 
@@ -157,8 +162,10 @@ def heavy_chrome(body: str) -> str:
     """A body with the chrome a weak extractor lets through: a share bar, an ad slot, a
     cookie notice (long: survives any short-line filter), a related block."""
     related = "\n\n".join(link.title for link in HEAVY_LINKS)
-    return (f"Share this article\n\nAdvertisement\n\n{body}\n\n{COOKIE}\n\n"
-            f"Related stories:\n\n{related}\n\nAll rights reserved. The Daily Ledger")
+    return (
+        f"Share this article\n\nAdvertisement\n\n{body}\n\n{COOKIE}\n\n"
+        f"Related stories:\n\n{related}\n\nAll rights reserved. The Daily Ledger"
+    )
 
 
 def paragraphs(body: str) -> list[str]:

@@ -44,8 +44,15 @@ def test_precision_and_false_positives(report: dict) -> None:  # type: ignore[ty
 
 def test_report_prints_every_figure(report: dict) -> None:  # type: ignore[type-arg]
     text = format_report(report)
-    for needle in ("recall by variant", "truncated", "precision by verdict", "same_chrome",
-                   "same_topic_pairs", "articles/s per worker", "store at end"):
+    for needle in (
+        "recall by variant",
+        "truncated",
+        "precision by verdict",
+        "same_chrome",
+        "same_topic_pairs",
+        "articles/s per worker",
+        "store at end",
+    ):
         assert needle in text
     assert report["articles_per_s"] > 0
 
@@ -77,14 +84,19 @@ def test_normalizer_path_when_it_is_importable() -> None:
 
 
 def test_offline_file_gives_stream_verdicts(tmp_path: Path) -> None:
-    items = [article("a", MARKETS, url="https://wire.example/a", at=later(minutes=1)),
-             article("b", MARKETS, url="https://other.example/b", at=later(minutes=2)),
-             article("a", MARKETS, url="https://wire.example/a", at=later(minutes=3))]
+    items = [
+        article("a", MARKETS, url="https://wire.example/a", at=later(minutes=1)),
+        article("b", MARKETS, url="https://other.example/b", at=later(minutes=2)),
+        article("a", MARKETS, url="https://wire.example/a", at=later(minutes=3)),
+    ]
     path = tmp_path / "articles.jsonl"
     path.write_bytes(b"\n".join(msgspec.json.encode(a) for a in items))
     verdicts = [a.dedupe for a in dedupe_file(path)]
     assert [(v.status, v.kind) for v in verdicts if v] == [
-        ("unique", None), ("duplicate", "exact"), ("duplicate", "reingest")]
+        ("unique", None),
+        ("duplicate", "exact"),
+        ("duplicate", "reingest"),
+    ]
     array = tmp_path / "articles.json"
     array.write_bytes(msgspec.json.encode(items))
     assert read_articles(array) == items

@@ -37,12 +37,18 @@ def test_paragraph_breaks_do_not_matter() -> None:
 
 def test_residual_chrome_is_cut() -> None:
     assert normalize_body(heavy_chrome(MARKETS)) == normalize_body(MARKETS)
-    kept = strip_chrome([
-        "Home | World | Business | Markets", "By Jane Doe | May 2, 2024",
-        "Follow us on Twitter", "Share this article", "Oil rose.",
-        "Most read", "Tech shares slide after weak chip forecast",
-        "By midday prices had recovered.",
-    ])
+    kept = strip_chrome(
+        [
+            "Home | World | Business | Markets",
+            "By Jane Doe | May 2, 2024",
+            "Follow us on Twitter",
+            "Share this article",
+            "Oil rose.",
+            "Most read",
+            "Tech shares slide after weak chip forecast",
+            "By midday prices had recovered.",
+        ]
+    )
     assert kept == ["Oil rose.", "By midday prices had recovered."]
 
 
@@ -66,11 +72,19 @@ def test_keys_are_stable_across_processes_and_releases() -> None:
     assert int(token_ids(["economy"])[0]) == 4671747305899902033
     keys = band_keys(fingerprint(article("s", seed_body())).sketch)
     assert keys[:2] == ["b1:0:dce66a8e0a711b96", "b1:1:78f20c4747b8da19"]
-    code = ("from services.deduper.fingerprint import fingerprint, band_keys;"
-            "from tests.unit.deduper.deduper_helpers import article, seed_body;"
-            "print(band_keys(fingerprint(article('s', seed_body())).sketch)[0])")
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": "12345"}, cwd=Path(__file__).parents[3])
+    code = (
+        "from services.deduper.fingerprint import fingerprint, band_keys;"
+        "from tests.unit.deduper.deduper_helpers import article, seed_body;"
+        "print(band_keys(fingerprint(article('s', seed_body())).sketch)[0])"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345"},
+        cwd=Path(__file__).parents[3],
+    )
     assert other.stdout.strip() == keys[0]
 
 

@@ -30,8 +30,7 @@ PARAMS = DedupeParams()
 
 def entry(article_id: str, seen_days: float) -> list[object]:
     seen = int((T0 + timedelta(days=seen_days)).timestamp())
-    value = BandEntry(id=article_id, seen=seen, time=seen, n=10, hash="h", sig="", pos="",
-                      story=article_id)
+    value = BandEntry(id=article_id, seen=seen, time=seen, n=10, hash="h", sig="", pos="", story=article_id)
     return msgspec.to_builtins(value)  # type: ignore[no-any-return]
 
 
@@ -59,8 +58,11 @@ def test_memory_stays_flat_over_time() -> None:
     for day in range(60):
         for n, body in enumerate((MARKETS, FLOODS)):
             text = f"{body}\n\nDay {day} edition, item {n}: " + " ".join(f"w{day}x{n}x{i}" for i in range(40))
-            dedupe(article(f"{day}-{n}", text, url=f"https://x.example/{day}/{n}",
-                           at=later(days=day)), store, now=later(days=day))
+            dedupe(
+                article(f"{day}-{n}", text, url=f"https://x.example/{day}/{n}", at=later(days=day)),
+                store,
+                now=later(days=day),
+            )
         sizes.append(sum(store.size().values()))
     assert max(sizes[20:]) <= max(sizes[:9]) + 5
     assert len(store.written) <= 9 * 2 * 40  # the expiry queue is bounded too
@@ -69,8 +71,9 @@ def test_memory_stays_flat_over_time() -> None:
 def test_sweep_deletes_what_no_write_touched_again() -> None:
     store = InMemoryStore()
     dedupe(article("a", MARKETS, url="https://wire.example/a"), store, now=T0)
-    plain = InMemoryStore(bands=dict(store.bands), names=dict(store.names),
-                          urls=dict(store.urls), stories=dict(store.stories))
+    plain = InMemoryStore(
+        bands=dict(store.bands), names=dict(store.names), urls=dict(store.urls), stories=dict(store.stories)
+    )
     assert sweep(plain, now=later(days=3), params=PARAMS) == 0
     removed = sweep(plain, now=later(days=8), params=PARAMS)
     assert removed == sum(store.size().values())
@@ -80,10 +83,15 @@ def test_sweep_deletes_what_no_write_touched_again() -> None:
 def test_band_lists_are_bounded_newest_first_and_idempotent() -> None:
     store = InMemoryStore()
     for i in range(PARAMS.max_entries + 5):
-        apply_update(store, IndexUpdate("bands", "b1:0:k", entry(f"a{i}", i / 100)),
-                     now=later(days=i / 100), params=PARAMS)
-    apply_update(store, IndexUpdate("bands", "b1:0:k", entry("a20", 0.2)), now=later(days=0.2),
-                 params=PARAMS)  # a replayed write
+        apply_update(
+            store,
+            IndexUpdate("bands", "b1:0:k", entry(f"a{i}", i / 100)),
+            now=later(days=i / 100),
+            params=PARAMS,
+        )
+    apply_update(
+        store, IndexUpdate("bands", "b1:0:k", entry("a20", 0.2)), now=later(days=0.2), params=PARAMS
+    )  # a replayed write
     live = read_entries("bands", store.bands, "b1:0:k", now=later(days=0.3), params=PARAMS)
     assert len(live) == PARAMS.max_entries
     assert [e.id for e in live[:2]] == ["a20", "a19"]
@@ -93,8 +101,7 @@ def test_reads_skip_and_writes_drop_expired_entries() -> None:
     store = InMemoryStore()
     apply_update(store, IndexUpdate("bands", "k", entry("old", 0)), now=T0, params=PARAMS)
     assert read_entries("bands", store.bands, "k", now=later(days=8), params=PARAMS) == []
-    apply_update(store, IndexUpdate("bands", "k", entry("new", 8)), now=later(days=8),
-                 params=PARAMS)
+    apply_update(store, IndexUpdate("bands", "k", entry("new", 8)), now=later(days=8), params=PARAMS)
     assert [e[0] for e in store.bands["k"]] == ["new"]
 
 
@@ -116,7 +123,8 @@ def test_a_corrupt_value_is_a_deduper_error() -> None:
 
 def test_canonical_url_keys() -> None:
     same = {
-        canonical_url_key(u) for u in (
+        canonical_url_key(u)
+        for u in (
             "https://www.example.com/world/story-1/",
             "http://example.com/world/story-1?utm_source=rss&utm_medium=feed",
             "https://example.com/world/story-1#comments",

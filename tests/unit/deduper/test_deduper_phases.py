@@ -90,7 +90,8 @@ def stream_dedupe(item: Article, store: PartitionedStore, rng: random.Random, mi
     candidates = Candidates()
     for table, key in requests:  # phase 1, on the partition owning each key
         getattr(candidates, table)[key] = read_entries(
-            table, getattr(store, table), key, now=now, params=PARAMS)  # type: ignore[arg-type]
+            table, getattr(store, table), key, now=now, params=PARAMS
+        )  # type: ignore[arg-type]
     url_state = None
     for key in keys.urls:
         url_state = url_state or read_url(store.urls, key, now=now, params=PARAMS)
@@ -123,16 +124,20 @@ def sample_stream() -> list[Article]:
 
 def test_split_phases_on_partitions_give_the_one_shot_verdicts() -> None:
     one_shot = InMemoryStore()
-    expected = [dedupe(a, one_shot, now=later(minutes=i)).dedupe
-                for i, a in enumerate(sample_stream())]
+    expected = [dedupe(a, one_shot, now=later(minutes=i)).dedupe for i, a in enumerate(sample_stream())]
     for partitions, seed in ((1, 0), (3, 1), (8, 2)):
         store = PartitionedStore(partitions)
         rng = random.Random(seed)
         got = [stream_dedupe(a, store, rng, i) for i, a in enumerate(sample_stream())]
         assert got == expected
     kinds = [(v.status, v.kind) for v in expected if v is not None]
-    assert {("duplicate", "near"), ("duplicate", "exact"), ("duplicate", "reingest"),
-            ("update", "update"), ("unique", None)} <= set(kinds)
+    assert {
+        ("duplicate", "near"),
+        ("duplicate", "exact"),
+        ("duplicate", "reingest"),
+        ("update", "update"),
+        ("unique", None),
+    } <= set(kinds)
 
 
 def test_every_written_key_is_one_of_the_looked_up_keys() -> None:

@@ -20,7 +20,8 @@ from tests.unit.deduper.deduper_helpers import (
 )
 
 FLOOD_NAMES: dict[str, Any] = {
-    "people": ["Stefano Rinaldi"], "places": ["Bologna", "Ravenna", "Emilia-Romagna"],
+    "people": ["Stefano Rinaldi"],
+    "places": ["Bologna", "Ravenna", "Emilia-Romagna"],
 }
 
 
@@ -33,8 +34,11 @@ def verdict(store: InMemoryStore, item: Article, at: datetime) -> Dedupe:
 def test_other_outlets_report_joins_the_story_but_is_not_a_duplicate() -> None:
     store = InMemoryStore()
     first = verdict(store, article("ansa-1", FLOODS, **FLOOD_NAMES), T0)
-    other = verdict(store, article("wire-7", FLOODS_OTHER_OUTLET, url="https://wire.example/7",
-                                   **FLOOD_NAMES), later(hours=3))
+    other = verdict(
+        store,
+        article("wire-7", FLOODS_OTHER_OUTLET, url="https://wire.example/7", **FLOOD_NAMES),
+        later(hours=3),
+    )
     assert first.story_id == "ansa-1"
     assert (other.status, other.story_id) == ("unique", "ansa-1")
 
@@ -50,24 +54,23 @@ def test_a_duplicate_carries_its_originals_story() -> None:
     store = InMemoryStore()
     verdict(store, article("a", FLOODS, **FLOOD_NAMES), T0)
     verdict(store, article("b", FLOODS_OTHER_OUTLET, **FLOOD_NAMES), later(hours=1))
-    copy = verdict(store, article("c", FLOODS_OTHER_OUTLET, url="https://x.example/c"),
-                   later(hours=2))
+    copy = verdict(store, article("c", FLOODS_OTHER_OUTLET, url="https://x.example/c"), later(hours=2))
     assert (copy.status, copy.duplicate_of, copy.story_id) == ("duplicate", "b", "a")
 
 
 def test_same_names_days_later_is_another_story() -> None:
     store = InMemoryStore()
     verdict(store, article("a", FLOODS, **FLOOD_NAMES), T0)
-    late = verdict(store, article("b", FLOODS_OTHER_OUTLET, at=later(days=5), **FLOOD_NAMES),
-                   later(days=5))
+    late = verdict(store, article("b", FLOODS_OTHER_OUTLET, at=later(days=5), **FLOOD_NAMES), later(days=5))
     assert late.story_id == "b"
 
 
 def test_same_place_different_event_is_another_story() -> None:
     store = InMemoryStore()
     verdict(store, article("a", FLOODS, **FLOOD_NAMES), T0)
-    schools = verdict(store, article("b", SCHOOLS, people=["Giulia Ferraro"],
-                                     places=["Bologna", "Milan"]), later(hours=2))
+    schools = verdict(
+        store, article("b", SCHOOLS, people=["Giulia Ferraro"], places=["Bologna", "Milan"]), later(hours=2)
+    )
     unrelated = verdict(store, article("c", MARKETS, places=["Vienna"]), later(hours=2))
     assert schools.story_id == "b"
     assert unrelated.story_id == "c"

@@ -43,16 +43,25 @@ def test_exact_duplicate_on_another_url() -> None:
         article("a", MARKETS, url="https://wire.example/a"),
         article("b", MARKETS.replace("\n\n", "\n\n\n"), url="https://other.example/b"),
     )
-    assert copy == Dedupe(status="duplicate", fingerprint=first.fingerprint, duplicate_of="a",
-                          similarity=1.0, story_id="a", version=1, kind="exact")
+    assert copy == Dedupe(
+        status="duplicate",
+        fingerprint=first.fingerprint,
+        duplicate_of="a",
+        similarity=1.0,
+        story_id="a",
+        version=1,
+        kind="exact",
+    )
 
 
 def test_unchanged_reingestion_is_a_reingest_duplicate() -> None:
     store = InMemoryStore()
-    _, again = run(store, article("a", MARKETS, url="https://wire.example/a"),
-                   article("a", MARKETS, url="https://wire.example/a"))
-    assert (again.status, again.kind, again.duplicate_of, again.version) == (
-        "duplicate", "reingest", "a", 1)
+    _, again = run(
+        store,
+        article("a", MARKETS, url="https://wire.example/a"),
+        article("a", MARKETS, url="https://wire.example/a"),
+    )
+    assert (again.status, again.kind, again.duplicate_of, again.version) == ("duplicate", "reingest", "a", 1)
 
 
 def test_changed_content_on_the_same_url_is_an_update_with_a_version() -> None:
@@ -76,8 +85,12 @@ def test_changed_content_on_the_same_url_is_an_update_with_a_version() -> None:
 
 def test_an_empty_rescrape_never_overwrites_a_known_article() -> None:
     url = "https://wire.example/oil"
-    _, empty, again = run(InMemoryStore(), article("a", MARKETS, url=url), article("a", "", url=url),
-                          article("a", MARKETS, url=url))
+    _, empty, again = run(
+        InMemoryStore(),
+        article("a", MARKETS, url=url),
+        article("a", "", url=url),
+        article("a", MARKETS, url=url),
+    )
     assert (empty.status, empty.kind, empty.similarity) == ("duplicate", "reingest", 0.0)
     assert (again.status, again.kind, again.version) == ("duplicate", "reingest", 1)
 
@@ -93,9 +106,12 @@ def test_near_duplicate_under_different_chrome() -> None:
     syndicated = article(
         "b",
         "Home | Markets | Commodities | Energy\n\nBy Staff Reporter | Reuters\n\n"
-        + MARKETS + "\n\nFollow us on Twitter\n\nRead more: Gold slips as dollar firms",
-        url="https://ledger.example/markets/oil-opec", title="OPEC cuts lift oil | The Ledger",
-        source="The Ledger", links=Links(related=[LinkItem(title="Gold slips")]),
+        + MARKETS
+        + "\n\nFollow us on Twitter\n\nRead more: Gold slips as dollar firms",
+        url="https://ledger.example/markets/oil-opec",
+        title="OPEC cuts lift oil | The Ledger",
+        source="The Ledger",
+        links=Links(related=[LinkItem(title="Gold slips")]),
     )
     _, copy = run(InMemoryStore(), original, syndicated)
     assert (copy.status, copy.duplicate_of, copy.story_id) == ("duplicate", "a", "a")
@@ -103,16 +119,23 @@ def test_near_duplicate_under_different_chrome() -> None:
 
 
 def test_near_duplicate_in_heavy_chrome_and_light_edits() -> None:
-    edited = (MARKETS.replace("Tuesday", "Tuesday afternoon").replace("said", "told Reuters", 1))
-    _, copy = run(InMemoryStore(), article("a", MARKETS),
-                  article("b", heavy_chrome(edited), url="https://ledger.example/b"))
+    edited = MARKETS.replace("Tuesday", "Tuesday afternoon").replace("said", "told Reuters", 1)
+    _, copy = run(
+        InMemoryStore(),
+        article("a", MARKETS),
+        article("b", heavy_chrome(edited), url="https://ledger.example/b"),
+    )
     assert (copy.status, copy.kind, copy.duplicate_of) == ("duplicate", "near", "a")
     assert copy.similarity is not None and copy.similarity >= DedupeParams().near_jaccard
 
 
 def test_house_style_edits_are_the_same_text() -> None:
-    house = (MARKETS.replace("1.4 per cent", "1.4%").replace("1.1 per cent", "1.1 percent")
-             .replace('"', "\u201c", 1).replace("U.S.", "US"))
+    house = (
+        MARKETS.replace("1.4 per cent", "1.4%")
+        .replace("1.1 per cent", "1.1 percent")
+        .replace('"', "\u201c", 1)
+        .replace("U.S.", "US")
+    )
     _, copy = run(InMemoryStore(), article("a", MARKETS), article("b", house))
     assert (copy.status, copy.kind, copy.duplicate_of) == ("duplicate", "exact", "a")
 
@@ -141,15 +164,26 @@ def test_full_story_after_its_cut_copy_is_new_text_in_the_same_story() -> None:
 
 def test_different_articles_in_the_same_heavy_chrome_are_not_duplicates() -> None:
     ledger = Links(related=HEAVY_LINKS)
-    about = ("About The Daily Ledger: independent business journalism since 1921, read by "
-             "two million people every week across print, web, podcasts and newsletters, "
-             "owned by a charitable trust that guarantees our editorial independence.")
+    about = (
+        "About The Daily Ledger: independent business journalism since 1921, read by "
+        "two million people every week across print, web, podcasts and newsletters, "
+        "owned by a charitable trust that guarantees our editorial independence."
+    )
     bodies = (MARKETS, FLOODS, SCHOOLS)
-    verdicts = run(InMemoryStore(), *(
-        article(f"l{i}", f"{heavy_chrome(body)}\n\n{about}", url=f"https://ledger.example/{i}",
-                title="The Daily Ledger", source="The Daily Ledger", links=ledger)
-        for i, body in enumerate(bodies)
-    ))
+    verdicts = run(
+        InMemoryStore(),
+        *(
+            article(
+                f"l{i}",
+                f"{heavy_chrome(body)}\n\n{about}",
+                url=f"https://ledger.example/{i}",
+                title="The Daily Ledger",
+                source="The Daily Ledger",
+                links=ledger,
+            )
+            for i, body in enumerate(bodies)
+        ),
+    )
     assert [v.status for v in verdicts] == ["unique"] * 3
 
 
@@ -160,14 +194,20 @@ def test_same_topic_articles_are_not_duplicates() -> None:
         "Brent crude futures lost 2.1 per cent to $81.40 a barrel, while U.S. West Texas "
         "Intermediate fell 2.3 per cent to $76.95, the lowest level in three weeks.\n\n"
         "The Energy Information Administration said stocks rose by 4.2 million barrels last "
-        "week. Analysts had expected a draw of one million barrels.")
+        "week. Analysts had expected a draw of one million barrels."
+    )
     _, other = run(InMemoryStore(), article("a", MARKETS), article("b", other_oil))
     assert other.status == "unique"
 
 
 def test_tiny_and_empty_bodies_are_never_content_duplicates() -> None:
     store = InMemoryStore()
-    verdicts = run(store, article("a", ""), article("b", ""), article("c", "Photo gallery."),
-                   article("d", "Photo gallery."))
+    verdicts = run(
+        store,
+        article("a", ""),
+        article("b", ""),
+        article("c", "Photo gallery."),
+        article("d", "Photo gallery."),
+    )
     assert [v.status for v in verdicts] == ["unique"] * 4
     assert not store.bands

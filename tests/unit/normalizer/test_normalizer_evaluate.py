@@ -26,8 +26,12 @@ def _corpus(tmp_path: Path) -> Path:
     country.mkdir(parents=True)
     shutil.copy(FUNDUS / name, country / "APNews_2023_04_28.html.gz")
     paragraphs = e["body"].split("\n\n")
-    fields = {"title": e["title"], "authors": e["authors"], "publishing_date": f"{e['day']} 12:00:00+00:00",
-              "body": {"summary": [], "sections": [{"headline": [], "paragraphs": paragraphs}]}}
+    fields = {
+        "title": e["title"],
+        "authors": e["authors"],
+        "publishing_date": f"{e['day']} 12:00:00+00:00",
+        "body": {"summary": [], "sections": [{"headline": [], "paragraphs": paragraphs}]},
+    }
     (country / "APNews.json").write_text(json.dumps({"V1": fields}))
     (country / "meta.info").write_text(json.dumps({"APNews_2023_04_28.html.gz": {"url": e["url"]}}))
     return tmp_path / "fundus"

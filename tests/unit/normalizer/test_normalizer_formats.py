@@ -9,10 +9,14 @@ import pytest
 from services.normalizer import NotAnArticle
 from tests.unit.normalizer.normalizer_helpers import norm
 
-P1 = ("Officials said on Monday that the talks would resume next week after a pause of "
-      "several months, according to people familiar with the matter.")
-P2 = ("The two delegations are expected to discuss trade, energy and the security of shipping "
-      "routes, the officials said, adding that no date had been fixed.")
+P1 = (
+    "Officials said on Monday that the talks would resume next week after a pause of "
+    "several months, according to people familiar with the matter."
+)
+P2 = (
+    "The two delegations are expected to discuss trade, energy and the security of shipping "
+    "routes, the officials said, adding that no date had been fixed."
+)
 
 PAGE = f"""<!doctype html><html lang="en-GB"><head>
 <title>Talks to resume next week | Example News</title>
@@ -20,11 +24,19 @@ PAGE = f"""<!doctype html><html lang="en-GB"><head>
 <meta property="og:title" content="Talks to resume next week">
 <meta name="description" content="Negotiators return after a long pause.">
 <link rel="canonical" href="https://www.example.com/world/talks-resume?utm_source=rss">
-<script type="application/ld+json">{json.dumps({
-    "@context": "https://schema.org", "@type": "NewsArticle", "headline": "Talks to resume next week",
-    "datePublished": "2019-11-26T18:49:00+04:00", "dateModified": "2019-11-26T19:00:00+04:00",
-    "author": [{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "John Roe"}],
-    "articleSection": "World"})}</script>
+<script type="application/ld+json">{
+    json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "Talks to resume next week",
+            "datePublished": "2019-11-26T18:49:00+04:00",
+            "dateModified": "2019-11-26T19:00:00+04:00",
+            "author": [{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "John Roe"}],
+            "articleSection": "World",
+        }
+    )
+}</script>
 </head><body>
 <nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
 <header><h1>Talks to resume next week</h1><p class="dek">Negotiators return after a long pause.</p></header>
@@ -61,9 +73,12 @@ def test_html_article_with_jsonld_and_chrome() -> None:
     assert art.media.photo_count == 1 and art.media.captions == ["Delegates arrive at the venue."]
     (link,) = art.links.related
     assert (link.title, link.url) == (
-        "Ministers meet to discuss the border", "https://www.example.com/world/other-story")
-    again = norm(PAGE.replace("Talks to resume", "Talks will resume"),
-                 url="http://example.com/world/talks-resume/")
+        "Ministers meet to discuss the border",
+        "https://www.example.com/world/other-story",
+    )
+    again = norm(
+        PAGE.replace("Talks to resume", "Talks will resume"), url="http://example.com/world/talks-resume/"
+    )
     assert again.id == art.id  # same canonical URL -> same id
 
 
@@ -88,11 +103,17 @@ def test_rss_item() -> None:
 
 
 def test_atom_feed_with_two_entries_warns() -> None:
-    entry = ("<entry><title>{t}</title><link href='https://example.com/{t}'/>"
-             "<updated>2019-11-26T14:49:00Z</updated><content type='html'>&lt;p&gt;{p}&lt;/p&gt;"
-             "</content></entry>")
-    feed = ("<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>F</title>"
-            + entry.format(t="one", p=P1) + entry.format(t="two", p=P2) + "</feed>")
+    entry = (
+        "<entry><title>{t}</title><link href='https://example.com/{t}'/>"
+        "<updated>2019-11-26T14:49:00Z</updated><content type='html'>&lt;p&gt;{p}&lt;/p&gt;"
+        "</content></entry>"
+    )
+    feed = (
+        "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>F</title>"
+        + entry.format(t="one", p=P1)
+        + entry.format(t="two", p=P2)
+        + "</feed>"
+    )
     art = norm(feed)
     assert art.title == "one" and art.body == P1
     assert any("2 items" in w for w in art.extraction.warnings)
@@ -112,9 +133,15 @@ def test_crawler_json_with_html() -> None:
 
 
 def test_json_fields_text_body() -> None:
-    record = {"headline": "Talks to resume", "text": f"{P1}\n\n{P2}\n\nFollow us on Twitter",
-              "author": "Jane Doe and John Roe", "publishedAt": "2019-11-26T14:49:00Z",
-              "site_name": "Example", "category": "World", "lang": "en"}
+    record = {
+        "headline": "Talks to resume",
+        "text": f"{P1}\n\n{P2}\n\nFollow us on Twitter",
+        "author": "Jane Doe and John Roe",
+        "publishedAt": "2019-11-26T14:49:00Z",
+        "site_name": "Example",
+        "category": "World",
+        "lang": "en",
+    }
     art = norm(json.dumps(record), "json")
     assert (art.title, art.source.name, art.section) == ("Talks to resume", "Example", "World")
     assert art.authors == ["Jane Doe", "John Roe"]
@@ -123,9 +150,20 @@ def test_json_fields_text_body() -> None:
 
 
 def test_json_fundus_structured_body_and_list() -> None:
-    record = [{"title": "T", "body": {"summary": ["Dek."], "sections": [
-        {"headline": [], "paragraphs": [P1]}, {"headline": ["Next"], "paragraphs": [P2]}]},
-        "publishing_date": "2024-05-03 15:47:42+02:00"}, {"title": "second"}]
+    record = [
+        {
+            "title": "T",
+            "body": {
+                "summary": ["Dek."],
+                "sections": [
+                    {"headline": [], "paragraphs": [P1]},
+                    {"headline": ["Next"], "paragraphs": [P2]},
+                ],
+            },
+            "publishing_date": "2024-05-03 15:47:42+02:00",
+        },
+        {"title": "second"},
+    ]
     art = norm(json.dumps(record))
     assert art.subtitle == "Dek."
     assert art.body == "\n\n".join([P1, "Next", P2])

@@ -29,8 +29,16 @@ EXPECTED: dict[str, dict] = json.loads((FUNDUS / "expected.json").read_text("utf
 def _page(name: str) -> CorpusPage:
     e = EXPECTED[name]
     html = decode_html(gzip.decompress((FUNDUS / name).read_bytes()))
-    return CorpusPage(key=name, path=Path(name), url=e["url"], html=html, title=e["title"],
-                      body=e["body"], authors=e["authors"], day=e["day"])
+    return CorpusPage(
+        key=name,
+        path=Path(name),
+        url=e["url"],
+        html=html,
+        title=e["title"],
+        body=e["body"],
+        authors=e["authors"],
+        day=e["day"],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,10 @@ def test_deeply_nested_html_does_not_recurse() -> None:
 
 def test_broken_html_still_yields_text() -> None:
     page = (
-        "<html><head><title>Storm hits coast</title><body><p>" + PARA + "<p>" + PARA.upper()
+        "<html><head><title>Storm hits coast</title><body><p>"
+        + PARA
+        + "<p>"
+        + PARA.upper()
         + "<div><span>unclosed <b>tags <i>everywhere</p></table></html></html>"
     )
     art = normalize(raw(page))
@@ -131,24 +134,45 @@ def test_text_without_date_warns() -> None:
 
 def test_long_single_line_and_pathological_runs_are_fast() -> None:
     start = time.perf_counter()
-    for content in ("-" * 1_000_000 + "a", "a " * 500_000, "(" * 200_000, "1:" * 300_000,
-                    "BAKU, " * 100_000, "<p>" * 200_000):
+    for content in (
+        "-" * 1_000_000 + "a",
+        "a " * 500_000,
+        "(" * 200_000,
+        "1:" * 300_000,
+        "BAKU, " * 100_000,
+        "<p>" * 200_000,
+    ):
         _ok_or_normalizer_error(content)
     assert time.perf_counter() - start < 20
 
 
 _SETTINGS = settings(
-    max_examples=60, deadline=None, derandomize=True,
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 _LINES = st.lists(
     st.one_of(
         st.text(max_size=120),
-        st.sampled_from([
-            "Related news", "Latest", "Politics 18:50", "• caption", "Follow us on X",
-            "26 November 2019 18:49 (UTC+04:00)", "LONDON (Reuters) - ", "By Jane Doe",
-            "BAKU, Azerbaijan, Nov. 26", "Trend:", PARA, "", "(PHOTO)", "Oil&Gas 18:45",
-        ]),
+        st.sampled_from(
+            [
+                "Related news",
+                "Latest",
+                "Politics 18:50",
+                "• caption",
+                "Follow us on X",
+                "26 November 2019 18:49 (UTC+04:00)",
+                "LONDON (Reuters) - ",
+                "By Jane Doe",
+                "BAKU, Azerbaijan, Nov. 26",
+                "Trend:",
+                PARA,
+                "",
+                "(PHOTO)",
+                "Oil&Gas 18:45",
+            ]
+        ),
     ),
     max_size=40,
 )
@@ -163,8 +187,28 @@ def test_fuzz_text_dumps(lines: list[str]) -> None:
         assert art.extraction.format == "text"
 
 
-_TAGS = st.sampled_from(["p", "div", "article", "span", "h1", "li", "ul", "script", "a", "figure",
-                         "figcaption", "nav", "table", "td", "br", "title", "meta", "time"])
+_TAGS = st.sampled_from(
+    [
+        "p",
+        "div",
+        "article",
+        "span",
+        "h1",
+        "li",
+        "ul",
+        "script",
+        "a",
+        "figure",
+        "figcaption",
+        "nav",
+        "table",
+        "td",
+        "br",
+        "title",
+        "meta",
+        "time",
+    ]
+)
 
 
 @st.composite

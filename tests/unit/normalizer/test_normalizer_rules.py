@@ -104,9 +104,17 @@ def test_link_blocks_need_two_pairs_or_a_heading() -> None:
     "line",
     [
         "Follow Trend on Telegram. Only most interesting and important news",
-        "Share on Facebook", "Share", "Subscribe to our newsletter", "Advertisement",
-        "We use cookies to improve your experience", "© 2024 Example Media. All rights reserved.",
-        "Home | World | Politics", "Teilen", "Partager", "Síguenos en X", "Tags: politics, energy",
+        "Share on Facebook",
+        "Share",
+        "Subscribe to our newsletter",
+        "Advertisement",
+        "We use cookies to improve your experience",
+        "© 2024 Example Media. All rights reserved.",
+        "Home | World | Politics",
+        "Teilen",
+        "Partager",
+        "Síguenos en X",
+        "Tags: politics, energy",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -132,10 +140,15 @@ def test_repeated_lines() -> None:
 
 
 def test_ids_are_stable_and_url_normalized() -> None:
-    a = article_id(url="https://www.example.com/news/story-1/?utm_source=x#top", source=None,
-                   title="T", published_at=None)
-    b = article_id(url="http://example.com/news/story-1", source="Other", title="U",
-                   published_at="2020-01-01T00:00:00Z")
+    a = article_id(
+        url="https://www.example.com/news/story-1/?utm_source=x#top",
+        source=None,
+        title="T",
+        published_at=None,
+    )
+    b = article_id(
+        url="http://example.com/news/story-1", source="Other", title="U", published_at="2020-01-01T00:00:00Z"
+    )
     assert a == b and len(a) == 32
     assert canonical_url("https://WWW.Example.com/a/?id=5&utm_medium=y") == "https://example.com/a?id=5"
     c = article_id(url=None, source="Trend", title="Same title", published_at="2019-11-26T14:49:00Z")
@@ -150,8 +163,10 @@ def test_ids_are_stable_and_url_normalized() -> None:
     [
         ("<!DOCTYPE html><html><body><p>x</p></body></html>", "html"),
         ("<div><p>one</p><p>two</p><span>three</span></div>", "html"),
-        ('<?xml version="1.0"?><rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
-         "feed"),
+        (
+            '<?xml version="1.0"?><rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
+            "feed",
+        ),
         ("<item><title>x</title><link>https://e.com/a</link></item>", "feed"),
         ('<entry xmlns="http://www.w3.org/2005/Atom"><title>x</title></entry>', "feed"),
         ('{"url": "https://e.com", "html": "<p>x</p>"}', "json"),
@@ -168,8 +183,12 @@ def test_declared_format_is_trusted() -> None:
 
 
 def test_language() -> None:
-    assert detect_language("Die Regierung hat am Montag einen neuen Plan vorgestellt, der die "
-                           "Energiepreise senken soll.") == "de"
+    assert (
+        detect_language(
+            "Die Regierung hat am Montag einen neuen Plan vorgestellt, der die Energiepreise senken soll."
+        )
+        == "de"
+    )
     assert detect_language("short", "en-GB") == "en"
     assert normalize_code("pt_BR") == "pt" and normalize_code("not a tag") is None
 

@@ -16,32 +16,55 @@ SEED = (FIXTURES / "seed-article.txt").read_text("utf-8")
 TITLE = "Chiefs of General Staffs of Azerbaijani, Russian Armed Forces hold meeting in Baku"
 
 RELATED = [
-    ("NATO supports Azerbaijan’s territorial integrity, independence, sovereignty", "Politics",
-     "2019-11-26T14:50:00Z"),
-    ("Measures to prevent incidents on Russia-NATO contact line discussed in Baku", "Politics",
-     "2019-11-26T14:35:00Z"),
+    (
+        "NATO supports Azerbaijan’s territorial integrity, independence, sovereignty",
+        "Politics",
+        "2019-11-26T14:50:00Z",
+    ),
+    (
+        "Measures to prevent incidents on Russia-NATO contact line discussed in Baku",
+        "Politics",
+        "2019-11-26T14:35:00Z",
+    ),
     ("Air passenger traffic between Azerbaijan, Turkey increases", "Turkey", "2019-11-26T14:15:00Z"),
-    ("Compulsory medical insurance in Azerbaijan may be applied in stages in 2020", "Economy",
-     "2019-11-26T14:07:00Z"),
-    ("Uzbekistan invites Azerbaijan to observe country's parliamentary elections", "Politics",
-     "2019-11-26T13:57:00Z"),
+    (
+        "Compulsory medical insurance in Azerbaijan may be applied in stages in 2020",
+        "Economy",
+        "2019-11-26T14:07:00Z",
+    ),
+    (
+        "Uzbekistan invites Azerbaijan to observe country's parliamentary elections",
+        "Politics",
+        "2019-11-26T13:57:00Z",
+    ),
     ("Iran to export medicine to Russia", "Business", "2019-11-26T13:17:00Z"),
 ]
 LATEST = [
-    ("NATO supports Azerbaijan’s territorial integrity, independence, sovereignty", "Politics",
-     "2019-11-26T14:50:00Z"),
+    (
+        "NATO supports Azerbaijan’s territorial integrity, independence, sovereignty",
+        "Politics",
+        "2019-11-26T14:50:00Z",
+    ),
     ("Iran may save $9B by exporting liquid fuels", "Oil&Gas", "2019-11-26T14:45:00Z"),
-    ("Measures to prevent incidents on Russia-NATO contact line discussed in Baku", "Politics",
-     "2019-11-26T14:35:00Z"),
-    ("Prototype of domestic high-speed train to be presented in Turkey", "Turkey",
-     "2019-11-26T14:18:00Z"),
+    (
+        "Measures to prevent incidents on Russia-NATO contact line discussed in Baku",
+        "Politics",
+        "2019-11-26T14:35:00Z",
+    ),
+    ("Prototype of domestic high-speed train to be presented in Turkey", "Turkey", "2019-11-26T14:18:00Z"),
     ("Air passenger traffic between Azerbaijan, Turkey increases", "Turkey", "2019-11-26T14:15:00Z"),
     ("Iran taking steps to boost domestic production", "Business", "2019-11-26T14:09:00Z"),
-    ("Compulsory medical insurance in Azerbaijan may be applied in stages in 2020", "Economy",
-     "2019-11-26T14:07:00Z"),
+    (
+        "Compulsory medical insurance in Azerbaijan may be applied in stages in 2020",
+        "Economy",
+        "2019-11-26T14:07:00Z",
+    ),
     ("Turkmen refinery opens tender to build pumping station", "Business", "2019-11-26T14:05:00Z"),
-    ("National Bank of Georgia sells $20M during foreign exchange auction", "Finance",
-     "2019-11-26T14:02:00Z"),
+    (
+        "National Bank of Georgia sells $20M during foreign exchange auction",
+        "Finance",
+        "2019-11-26T14:02:00Z",
+    ),
 ]
 
 
