@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from services.core.exceptions import NewsflowError
 
-class CategorizerError(Exception):
+
+class CategorizerError(NewsflowError):
     """Root of every error the categorizer raises on purpose."""
 
 

@@ -7,8 +7,10 @@ the state is not what the contract says. The streaming app turns these into DLQ 
 
 from __future__ import annotations
 
+from services.core.exceptions import NewsflowError
 
-class DeduperError(Exception):
+
+class DeduperError(NewsflowError):
     """Root of every error the deduper raises on purpose."""
 
     reason: str = "deduper_error"

@@ -8,8 +8,10 @@ count and filter failures without parsing messages.
 
 from __future__ import annotations
 
+from services.core.exceptions import NewsflowError
 
-class NormalizerError(Exception):
+
+class NormalizerError(NewsflowError):
     """Root of every error `normalize()` raises: the raw article cannot become an article."""
 
     reason: str = "normalizer_error"
