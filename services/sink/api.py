@@ -142,29 +142,27 @@ def add_routes(tables: Tables) -> None:
             app, "latest", query.view.encode(), request, lambda: read_latest(tables.latest.get, query)
         )
 
-    @app.page("/v1/articles/{article_id}", name="article")
-    async def article(self: Any, request: Any, article_id: str) -> Any:
-        bad = only_params(request.query, set()) or check_id("article_id", article_id)
+    async def by_id(request: Any, param: str, value: str, table: str, local: Callable[[], Reply]) -> Any:
+        """The id routes: no query parameters, a valid id, read on the key's owner."""
+        bad = only_params(request.query, set()) or check_id(param, value)
         if bad:
             return await routed_error(app, request, bad)
+        return await routed(app, table, value.encode(), request, local)
+
+    @app.page("/v1/articles/{article_id}", name="article")
+    async def article(self: Any, request: Any, article_id: str) -> Any:
         local = lambda: read_article(tables.articles.get, article_id)  # noqa: E731
-        return await routed(app, "articles", article_id.encode(), request, local)
+        return await by_id(request, "article_id", article_id, "articles", local)
 
     @app.page("/v1/articles/{article_id}/related", name="related")
     async def related(self: Any, request: Any, article_id: str) -> Any:
-        bad = only_params(request.query, set()) or check_id("article_id", article_id)
-        if bad:
-            return await routed_error(app, request, bad)
         local = lambda: read_related(tables.articles.get, tables.related.get, article_id)  # noqa: E731
-        return await routed(app, "related", article_id.encode(), request, local)
+        return await by_id(request, "article_id", article_id, "related", local)
 
     @app.page("/v1/stories/{story_id}", name="story")
     async def story(self: Any, request: Any, story_id: str) -> Any:
-        bad = only_params(request.query, set()) or check_id("story_id", story_id)
-        if bad:
-            return await routed_error(app, request, bad)
         local = lambda: read_story(tables.stories.get, story_id)  # noqa: E731
-        return await routed(app, "stories", story_id.encode(), request, local)
+        return await by_id(request, "story_id", story_id, "stories", local)
 
 
 async def routed_error(app: faust.App, request: web.Request, reply: Reply) -> web.Response:
