@@ -46,6 +46,11 @@ DEDUPE_VERDICTS = Counter(
     "newsflow_dedupe_verdicts_total", "Deduper verdicts by status and kind.", ["status", "kind"]
 )
 PRODUCER_ERRORS = Counter("newsflow_producer_errors_total", "Produce requests that failed.", ["stage"])
+PRODUCER_RENEWALS = Counter(
+    "newsflow_producer_renewals_total",
+    "Kafka producers replaced because they could no longer deliver (e.g. after a broker restart).",
+    ["stage"],
+)
 TABLE_KEYS = Gauge("newsflow_table_keys", "Keys held in a local state table.", ["table"])
 STATE_BYTES = Gauge(
     "newsflow_state_bytes", "On-disk size of a local state table (RocksDB SST files).", ["table"]

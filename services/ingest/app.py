@@ -22,6 +22,7 @@ from services.core.codec import encode
 from services.core.http import add_ops_routes, metrics_middleware
 from services.core.kafka.admin import ensure_topics
 from services.core.kafka.clients import producer_kwargs
+from services.core.kafka.producer import RenewableProducer, is_broken
 from services.core.models import RawArticle
 from services.core.settings import IngestSettings
 from services.core.topics import Topics
@@ -37,7 +38,11 @@ log = logging.getLogger(__name__)
 class _State:
     """Per-app mutable state: aiohttp freezes the app mapping once it starts."""
 
-    producer: AIOKafkaProducer | None = None
+    producers: RenewableProducer | None = None
+
+    @property
+    def producer(self) -> AIOKafkaProducer | None:
+        return self.producers.current if self.producers is not None else None
 
 
 STATE = web.AppKey("state", _State)
@@ -72,7 +77,11 @@ async def _produce(app: web.Application, articles: list[RawArticle]) -> list[Bas
     producer = app[STATE].producer
     settings = app[SETTINGS]
     if producer is None:
-        return [Unavailable("starting", "producer not started")] * len(articles)
+        holder = app[STATE].producers
+        if holder is None or not await holder.renew_if_broken():
+            return [Unavailable("starting", "no kafka producer yet")] * len(articles)
+        producer = holder.current
+        assert producer is not None
     topic = Topics(settings.topics).raw
 
     async def one(article: RawArticle) -> None:
@@ -86,6 +95,11 @@ async def _produce(app: web.Application, articles: list[RawArticle]) -> list[Bas
         )
     except TimeoutError:
         results = [TimeoutError("broker did not ack in time")] * len(articles)
+    holder = app[STATE].producers
+    if holder is not None and any(r is not None for r in results):
+        # the refused articles got 503 (clients retry); the next request gets a producer
+        # that can deliver again
+        await holder.renew_if_broken()
     for result, article in zip(results, articles, strict=True):
         if result is None:
             metrics.INGEST_ACCEPTED.labels(article.ingest.source).inc()
@@ -196,6 +210,8 @@ def _ready(app: web.Application) -> tuple[bool, str]:
         return False, "starting"
     if producer._closed:
         return False, "producer closed"
+    if is_broken(producer):
+        return False, "producer cannot deliver; renewed on the next request"
     return True, "ok"
 
 
@@ -203,15 +219,17 @@ async def _kafka_producer(app: web.Application) -> Any:
     settings = app[SETTINGS]
     if settings.topics.create:
         await ensure_topics(settings.kafka, Topics(settings.topics).specs(settings.kafka))
-    producer = AIOKafkaProducer(**producer_kwargs(settings.kafka), client_id="newsflow-ingest")
-    await producer.start()
-    app[STATE].producer = producer
+    holder = RenewableProducer(
+        "ingest", lambda: AIOKafkaProducer(**producer_kwargs(settings.kafka), client_id="newsflow-ingest")
+    )
+    await holder.start()
+    app[STATE].producers = holder
     log.info("ingest ready", extra={"port": settings.http.port})
     try:
         yield
     finally:
-        app[STATE].producer = None
-        await producer.stop()
+        app[STATE].producers = None
+        await holder.stop()
 
 
 def main(settings: IngestSettings | None = None) -> None:

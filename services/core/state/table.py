@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,31 +141,35 @@ class ChangelogTable:
         self.release({partition})
         shutil.rmtree(self.dir / f"p{partition}", ignore_errors=True)
 
-    async def restore(self, partition: int, consumer: AIOKafkaConsumer) -> int:
+    async def restore(self, partition: int, consumer: AIOKafkaConsumer, wait_s: float = 40.0) -> int:
         """Catch a partition up from its checkpoint to the changelog's end; returns records read.
 
         `consumer` is a started, group-less, read_committed consumer the caller shares
         between all the partitions it restores (starting one per partition is slow, and
         a rebalance callback must finish within the group's rebalance timeout).
+
+        "The end" is the high watermark, not the last stable offset: the broker answers a
+        commit before it writes the commit markers, so right after the previous owner's
+        last commit the stable end still lags behind records that are committed. Reading
+        on until our position passes the high watermark waits for those markers (and for
+        a dead worker's open transaction to be aborted), at most `wait_s`.
         """
         store = self._store(partition)
         raw = store.get(_CHECKPOINT)
-        start = int.from_bytes(raw, "big") + 1 if isinstance(raw, bytes) else 0
+        checkpoint = int.from_bytes(raw, "big") if isinstance(raw, bytes) else None
+        start = checkpoint + 1 if checkpoint is not None else 0
         tp = TopicPartition(self.changelog_topic, partition)
-        applied = 0
         consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
         beginning = (await consumer.beginning_offsets([tp]))[tp]
         if start < beginning:  # the checkpoint predates compaction/retention: rebuild
             self.wipe(partition)
             store = self._store(partition)
             start = beginning
-        if start >= end:
-            return 0
         consumer.seek(tp, start)
-        last = start - 1
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=1000)
+        applied, last = 0, start - 1
+        deadline = time.monotonic() + wait_s
+        while True:
+            batch = await consumer.getmany(tp, timeout_ms=200)
             wb = WriteBatch(raw_mode=True)
             for message in batch.get(tp, []):
                 if message.value:
@@ -176,8 +181,23 @@ class ChangelogTable:
             if last >= start:
                 wb.put(_CHECKPOINT, last.to_bytes(8, "big"))
             store.write(wb)
+            highwater = consumer.highwater(tp)
+            if highwater is not None and await consumer.position(tp) >= highwater:
+                break
+            if time.monotonic() > deadline:
+                log.warning(
+                    "table partition restore stopped before the changelog end",
+                    extra={"table": self.name, "partition": partition, "highwater": highwater},
+                )
+                break
         log.info(
             "table partition restored",
-            extra={"table": self.name, "partition": partition, "records": applied},
+            extra={
+                "table": self.name,
+                "partition": partition,
+                "records": applied,
+                "checkpoint": checkpoint,
+                "end": await consumer.position(tp),
+            },
         )
         return applied

@@ -30,6 +30,7 @@ from aiokafka.structs import TopicPartition
 
 from services.core import metrics
 from services.core.kafka.clients import consumer_kwargs, producer_kwargs
+from services.core.kafka.producer import RenewableProducer, transaction_ready
 from services.core.settings import _StageBase
 from services.core.state.table import ChangelogTable
 from services.core.streaming.stage import Output, observe_outputs, run_handler
@@ -48,6 +49,11 @@ class InRecord:
 
 RecordHandler = Callable[[InRecord], list[Output]]
 LAG_SAMPLE_S = 5.0
+# how long a revoked partition's owner waits for its last committed offsets to become
+# readable (the broker answers a commit before it writes the transaction's markers)
+SETTLE_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 30.0
+MAX_FENCES, FENCE_WINDOW_S = 3, 60.0
 
 
 def group_id(settings: _StageBase, service: str) -> str:
@@ -65,6 +71,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.stage.batch_lock:  # never give a partition up mid-transaction
             self.stage.generation += 1
+            await self.stage.settle(revoked)
             self.stage.release(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -98,7 +105,12 @@ class TransactionalStage:
         self.stopping = asyncio.Event()
         self.assigned: set[TopicPartition] = set()
         self.consumer: AIOKafkaConsumer | None = None
-        self.producer: AIOKafkaProducer | None = None
+        self.producers = RenewableProducer(service, self._new_producer)
+        # input offsets this worker committed, per partition (see `settle`)
+        self.committed: dict[TopicPartition, int] = {}
+        # partitions of a batch whose commit failed: their position is re-read from the
+        # group before the next fetch (the commit may have gone through after all)
+        self.resync: set[TopicPartition] = set()
         self.fatal: BaseException | None = None
         self.crashed = False
         # bumped on every rebalance: a batch fetched before one is stale (its partitions
@@ -106,15 +118,21 @@ class TransactionalStage:
         self.generation = 0
 
     # -- lifecycle ------------------------------------------------------------------
-    async def start(self) -> None:
-        kafka = self.settings.kafka
-        self.producer = AIOKafkaProducer(
-            **producer_kwargs(kafka),
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            **producer_kwargs(self.settings.kafka),
             transactional_id=f"{self.group}-{instance_id(self.settings)}",
             transaction_timeout_ms=self.settings.transaction_timeout_ms,
             client_id=f"{self.group}-producer",
         )
-        await self.producer.start()
+
+    @property
+    def producer(self) -> AIOKafkaProducer | None:
+        return self.producers.current
+
+    async def start(self) -> None:
+        kafka = self.settings.kafka
+        await self.producers.start()
         self.consumer = AIOKafkaConsumer(
             **consumer_kwargs(kafka),
             group_id=self.group,
@@ -135,12 +153,15 @@ class TransactionalStage:
     async def stop(self) -> None:
         self.stopping.set()
         async with self.batch_lock:
-            if self.consumer is not None:
-                await self.consumer.stop()
-            if self.producer is not None:
-                await self.producer.stop()
-            for table in self.tables.values():
-                table.close()
+            pass  # the batch in flight commits; the loop sees `stopping` and returns
+        # not under the lock: leaving the group may run a rebalance callback, which
+        # takes the lock itself
+        if self.consumer is not None:
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(self.consumer.stop(), STOP_TIMEOUT_S)
+        await self.producers.stop()
+        for table in self.tables.values():
+            table.close()
 
     def ready(self) -> tuple[bool, str]:
         if self.fatal is not None:
@@ -158,6 +179,31 @@ class TransactionalStage:
             for name, source in self.table_sources.items()
         }
 
+    async def settle(self, revoked: set[TopicPartition]) -> None:
+        """Before giving partitions up, wait until our last commits on them are readable.
+
+        The broker acknowledges a transaction's commit before it has written the commit
+        markers, and aiokafka fetches committed offsets without `require_stable`
+        (KIP-447), so the next owner could still read the previous offset and process the
+        last batch a second time. Waiting here until the group coordinator returns our
+        offsets closes that window; it costs one offset fetch per rebalance.
+        """
+        assert self.consumer is not None
+        pending = {tp: off for tp, off in self.committed.items() if tp in revoked}
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while pending and time.monotonic() < deadline:
+            for tp, offset in list(pending.items()):
+                with contextlib.suppress(KafkaError, OSError, asyncio.TimeoutError):
+                    if (await asyncio.wait_for(self.consumer.committed(tp), 1.0) or -1) >= offset:
+                        del pending[tp]
+            if pending:
+                await asyncio.sleep(0.02)
+        if pending:
+            log.warning(
+                "committed offsets not readable before handing partitions over",
+                extra={"stage": self.service, "partitions": sorted(str(tp) for tp in pending)},
+            )
+
     def release(self, revoked: set[TopicPartition]) -> None:
         for name, partitions in self._table_partitions(revoked).items():
             self.tables[name].release(partitions)
@@ -165,6 +211,9 @@ class TransactionalStage:
             with contextlib.suppress(KeyError):
                 metrics.CONSUMER_LAG.remove(self.service, tp.topic, str(tp.partition))
         self.assigned -= revoked
+        for tp in revoked:
+            self.committed.pop(tp, None)
+        self.resync -= revoked
 
     async def restore(self, assigned: set[TopicPartition]) -> None:
         self.restoring = True
@@ -175,12 +224,16 @@ class TransactionalStage:
                     **consumer_kwargs(self.settings.kafka),
                     isolation_level="read_committed",
                     enable_auto_commit=False,
+                    fetch_max_wait_ms=50,  # empty changelog partitions answer fast
                 )
                 await reader.start()
+                # a dead worker's open transaction blocks the changelog until the broker
+                # aborts it (transaction timeout) or its restarted self fences it
+                wait_s = self.settings.transaction_timeout_ms / 1000 + 10
                 try:
                     for name, partitions in todo.items():
                         for partition in sorted(partitions):
-                            await self.tables[name].restore(partition, reader)
+                            await self.tables[name].restore(partition, reader, wait_s=wait_s)
                 finally:
                     await reader.stop()
             self.assigned = set(assigned)
@@ -201,8 +254,11 @@ class TransactionalStage:
         assert self.consumer is not None
         backoff = 0.5
         sampled = 0.0
+        fences: list[float] = []
         while not self.stopping.is_set():
             try:
+                if self.resync:
+                    await self._resync_positions()
                 generation = self.generation
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_size)
                 if time.monotonic() - sampled > LAG_SAMPLE_S:
@@ -214,24 +270,39 @@ class TransactionalStage:
                     if self.stopping.is_set():
                         return
                     if generation != self.generation:
-                        await self._rewind(batch)  # whoever owns them now reads them again
+                        # fetched before a rebalance: drop it. aiokafka gave every partition
+                        # of the new assignment a fresh position from the committed offsets,
+                        # so whoever owns these records now reads them again
                         continue
                     await self._process(batch)
                 backoff = 0.5
             except ProducerFenced as exc:
-                self.fatal = exc  # another worker took our transactional id: stop here
-                log.error("producer fenced; stopping", extra={"stage": self.service})
-                raise
-            except (KafkaError, OSError) as exc:
+                # the broker gave our transactional id a newer epoch: it expired our
+                # transaction (a long outage) or another worker uses the same id. Renew;
+                # fenced again and again means a second worker with our id: stop here
+                fences = [t for t in fences if time.monotonic() - t < FENCE_WINDOW_S] + [time.monotonic()]
+                if len(fences) >= MAX_FENCES:
+                    self.fatal = exc
+                    log.error("producer fenced repeatedly; stopping", extra={"stage": self.service})
+                    raise
+                log.warning("producer fenced; renewing", extra={"stage": self.service})
+                await asyncio.sleep(backoff)
+            except (KafkaError, OSError, AssertionError) as exc:
+                # AssertionError: aiokafka's transaction state machine refuses a transition
+                # (a producer left mid-abort by a broker outage); the producer is renewed
                 metrics.PRODUCER_ERRORS.labels(self.service).inc()
                 log.warning("batch failed, retrying", extra={"stage": self.service, "error": repr(exc)})
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 
     async def _process(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
-        assert self.consumer is not None and self.producer is not None
-        producer = self.producer
-        await producer.begin_transaction()
+        assert self.consumer is not None
+        producer = await self._ready_producer()
+        try:
+            await producer.begin_transaction()
+        except BaseException:
+            self._rewind(batch)
+            raise
         changelog_sends: list[tuple[str, int, asyncio.Future]] = []  # type: ignore[type-arg]
         offsets: dict[TopicPartition, int] = {}
         observed: list[Output] = []
@@ -250,8 +321,9 @@ class TransactionalStage:
             await producer.send_offsets_to_transaction(offsets, self.group)
             await producer.commit_transaction()
         except BaseException:
-            await self._abort(batch)
+            await self._abort(producer, batch)
             raise
+        self.committed.update(offsets)
         self._commit_tables(changelog_sends)
         observe_outputs(self.service, observed)
 
@@ -298,22 +370,59 @@ class TransactionalStage:
             metrics.TABLE_KEYS.labels(table.name).set(table.approx_len())
             metrics.STATE_BYTES.labels(table.name).set(table.approx_bytes())
 
-    async def _abort(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
-        """Undo the batch: abort the transaction, drop staged state, rewind the inputs."""
-        assert self.consumer is not None and self.producer is not None
+    async def _ready_producer(self) -> AIOKafkaProducer:
+        """The producer, renewed first if it can no longer run a transaction."""
+        producer = self.producers.current
+        if producer is None or not transaction_ready(producer):
+            producer = await self.producers.renew("transaction state not ready")
+        return producer
+
+    async def _abort(self, producer: AIOKafkaProducer, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        """Undo the batch: drop staged state, rewind the inputs, abort the transaction.
+
+        The rewind comes first and needs no broker: a failed abort (broker away) must
+        never leave the consumer past records whose outputs were not committed.
+        """
         for table in self.tables.values():
             table.rollback()
+        self._rewind(batch)
+        self.resync |= {tp for tp, messages in batch.items() if messages}
         with contextlib.suppress(Exception):
-            await self.producer.abort_transaction()
-        await self._rewind(batch)
+            await asyncio.wait_for(producer.abort_transaction(), self._abort_timeout_s())
 
-    async def _rewind(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
-        """Put still-assigned partitions back at their committed offsets (never skip a record)."""
+    async def _resync_positions(self) -> None:
+        """After a failed batch, continue from what the group really committed.
+
+        A commit whose answer was lost (broker stopped) may have gone through. A renewed
+        producer has fenced the old one, and the broker answers its init only once the
+        old transaction is settled, so the committed offsets read after it are final.
+        """
         assert self.consumer is not None
+        await self._ready_producer()
+        async with self.batch_lock:
+            assignment = self.consumer.assignment()
+            for tp in sorted(self.resync):
+                if tp in assignment:
+                    committed = await self.consumer.committed(tp)
+                    if committed is not None:
+                        self.consumer.seek(tp, committed)
+                self.resync.discard(tp)
+
+    def _abort_timeout_s(self) -> float:
+        return self.settings.kafka.request_timeout_ms / 1000
+
+    def _rewind(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        """Put still-assigned partitions back at the batch's first records.
+
+        The batch began at the committed offset (every earlier batch committed or was
+        rewound, and a rebalance resets positions to the committed offsets), so its
+        first record is where the next attempt starts: nothing skipped, nothing repeated.
+        """
+        assert self.consumer is not None
+        assignment = self.consumer.assignment()
         for tp, messages in batch.items():
-            if messages and tp in self.consumer.assignment():
-                committed = await self.consumer.committed(tp)
-                self.consumer.seek(tp, committed if committed is not None else messages[0].offset)
+            if messages and tp in assignment:
+                self.consumer.seek(tp, messages[0].offset)
 
     async def _sample_lag(self) -> None:
         """Lag of every assigned partition: end of the log minus our position."""

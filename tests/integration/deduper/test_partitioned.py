@@ -132,12 +132,6 @@ async def test_copies_found_across_partitions_and_after_a_restart(workers: Any) 
         assert "newsflow_messages_in_total{" in text, f"worker on {worker.port} consumed nothing"
 
 
-@pytest.mark.xfail(
-    reason="known bug (issue 5 stays open): after one of two deduper workers is SIGKILLed and "
-    "restarted, 2-5 of 24 re-ingested articles came out unique in recent runs: index state of "
-    "some partitions is not seen after the rebalance; single-worker kills are clean (tests/faults)",
-    strict=False,
-)
 async def test_known_articles_stay_known_after_a_worker_is_killed(workers: Any) -> None:
     system, (first, _second) = workers
     docs = text_articles(ORIGINALS, seed=41)  # the articles of the test above
