@@ -19,10 +19,11 @@ from dataclasses import dataclass
 # Word lists are written as text (one source line per ~80 chars), split at import.
 _split = str.split
 
-_POSSESSIVE_ENDINGS = ("'s", "’s")
 #: Text beyond this many characters per field is not scanned (bounds the worst case).
 MAX_CHARS = 20_000
-_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)*|[^\w\s]")
+# Tokens: dotted acronyms, words (inner apostrophes kept), single punctuation marks.
+# A possessive "'s" is matched but left out of the token (group 1): "Russia's" -> "Russia".
+_TOKEN_RE = re.compile(r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)*|[^\w\s])(?:['’]s\b)?")
 
 TITLES = frozenset(
     _split(
@@ -172,30 +173,34 @@ class Entities:
     organizations: list[str]
 
 
-def _runs(tokens: list[str]) -> Iterable[tuple[int, int]]:
-    """(start, end) of maximal capitalised runs; connectors may join two capitalised words."""
+def _runs(tokens: list[str], caps: list[int]) -> Iterable[tuple[int, int]]:
+    """(start, end) of maximal capitalised runs of two or more tokens; connectors may join
+    two capitalised words. `caps`: indices of the capitalised tokens (only they can start
+    a run, so the many lower-case tokens are never visited). A lone capitalised word is
+    not a run: it can be neither a person (two to four words) nor an organisation (a cue
+    word alone is generic)."""
     n = len(tokens)
-    i = 0
-    while i < n:
-        if not tokens[i][:1].isupper():
-            i += 1
+    done = 0
+    for i in caps:
+        if i < done:
             continue
         j = i + 1
         while j < n:
-            if tokens[j][:1].isupper():
+            if tokens[j][0].isupper():
                 j += 1
             elif tokens[j].lower() in CONNECTORS:
                 k = j
                 while k < n and tokens[k].lower() in CONNECTORS:
                     k += 1
-                if k < n and tokens[k][:1].isupper():
+                if k < n and tokens[k][0].isupper():
                     j = k + 1
                 else:
                     break
             else:
                 break
-        yield i, j
-        i = j
+        done = j
+        if j - i >= 2:
+            yield i, j
 
 
 def extract_entities(
@@ -231,12 +236,11 @@ def extract_entities(
     for n_text, text in enumerate(texts):
         if not text:
             continue
-        tokens = [
-            t[:-2] if t.endswith(_POSSESSIVE_ENDINGS) else t for t in _TOKEN_RE.findall(text[:MAX_CHARS])
-        ]
-        letters = [t for t in tokens if t[:1].isalpha()]
-        if letters and sum(t.isupper() for t in letters) > 0.6 * len(letters):
+        tokens: list[str] = _TOKEN_RE.findall(text[:MAX_CHARS])
+        letters = [t for t in tokens if t[0].isalpha()]
+        if letters and sum(map(str.isupper, letters)) > 0.6 * len(letters):
             continue  # all-caps headlines carry no capitalisation signal
+        caps = [i for i, t in enumerate(tokens) if t[0].isupper()]
         long_words = [t for t in letters if len(t) > 3]
         if (
             n_text == 0
@@ -254,9 +258,7 @@ def extract_entities(
                 ):
                     add_org(KNOWN_ORGS.get(tok.lower(), tok))
             continue
-        for tok in tokens:
-            if not tok[:1].isupper():
-                continue
+        for tok in [tokens[i] for i in caps]:
             if (
                 2 <= len(tok) <= 6
                 and tok.isupper()
@@ -267,7 +269,7 @@ def extract_entities(
                 add_org(KNOWN_ORGS.get(tok.lower(), tok))
             elif len(tok) > 2 and not is_common(tok):
                 single_mentions[tok] = single_mentions.get(tok, 0) + 1
-        for start, end in _runs(tokens):
+        for start, end in _runs(tokens, caps):
             span = tokens[start:end]
             low = [t.lower() for t in span]
             if end - start >= 2:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .features import STOPWORDS
+from .features import STOPWORDS, Lookup, lookup
 
 # Word lists are written as text (one source line per ~80 chars), split at import.
 _split = str.split
@@ -41,28 +41,39 @@ def _eligible(term: str) -> bool:
 
 
 class KeywordTable:
-    """Idf of every feature that may be a keyword, precomputed once per model."""
+    """Keyword weight (idf, x BIGRAM_BOOST for bigrams; 0 = never a keyword) of every
+    vocabulary feature, precomputed once per model so that scoring an article's known
+    features is one numpy expression; only its unknown features are scored in Python."""
 
     def __init__(self, vocab: Mapping[str, int], idf: np.ndarray) -> None:
-        self.idf = {f: float(idf[j]) for f, j in vocab.items() if _eligible(f)}
+        self.vocab = vocab
+        self.weight = np.zeros(len(idf), dtype=np.float32)
+        for f, j in vocab.items():
+            if _eligible(f):
+                self.weight[j] = float(idf[j]) * (BIGRAM_BOOST if " " in f else 1.0)
         # Words never seen in training are rare by definition: high, not maximal, idf.
         self.unknown_idf = float(idf.max()) * 0.9 if idf.size else 10.0
 
-    def extract(self, feats: Mapping[str, int], k: int = 10) -> list[str]:
+    def extract(self, feats: Mapping[str, int] | Lookup, k: int = 10) -> list[str]:
         """Top-k unigrams/bigrams by (1 + log tf) x idf."""
-        scored: list[tuple[float, str]] = []
-        table = self.idf
-        for f, c in feats.items():
-            w_idf = table.get(f)
-            if w_idf is None:
-                # Unknown terms: single words, or bigrams that recur (>= 3 counts).
-                if f[0] == "~" or (c < 3 and " " in f) or not _eligible(f):
-                    continue
-                w_idf = self.unknown_idf
-            score = (1.0 + math.log(c)) * w_idf
-            if " " in f:
-                score *= BIGRAM_BOOST
-            scored.append((score, f))
+        lk = feats if isinstance(feats, Lookup) else lookup(feats, self.vocab)
+        if not lk.keys:
+            return []
+        known = lk.index >= 0
+        score = np.where(known, (1.0 + np.log(lk.counts)) * self.weight[np.where(known, lk.index, 0)], 0.0)
+        # Enough candidates for k after bigram/word overlaps are skipped.
+        top = np.flatnonzero(score > 0)
+        if top.size > 4 * k:
+            top = top[np.argpartition(-score[top], 4 * k)[: 4 * k]]
+        keys = lk.keys
+        scored = [(float(score[i]), keys[i]) for i in top]
+        for i in np.flatnonzero(~known):
+            f, c = keys[i], float(lk.counts[i])
+            # Unknown terms: single words, or bigrams that recur (>= 3 counts).
+            if f[0] == "~" or (c < 3 and " " in f) or not _eligible(f):
+                continue
+            s = (1.0 + math.log(c)) * self.unknown_idf
+            scored.append((s * BIGRAM_BOOST if " " in f else s, f))
         scored.sort(key=lambda x: (-x[0], x[1]))
         out: list[str] = []
         covered: set[str] = set()

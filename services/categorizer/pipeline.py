@@ -7,6 +7,7 @@ all call the same function and get the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import msgspec
 from services.core.models import Article, Topic
 
 from .entities import extract_entities
-from .features import MAX_TOKENS, document_tokens, feature_counts
+from .features import MAX_TOKENS, Lookup, document_tokens, feature_counts, lookup
 from .keywords import KeywordTable
 from .model import TopicModel
 from .places import Gazetteer, extract_places, load_gazetteer
@@ -77,7 +78,7 @@ class Categorizer:
 
     # -- topics --------------------------------------------------------------------
     def topic_distribution(
-        self, article: Article, feats=None
+        self, article: Article, feats: Mapping[str, int] | Lookup | None = None
     ) -> tuple[dict[str, float], SectionEvidence | None]:
         """Top-level code -> probability, after mixing in the section evidence."""
         if feats is None:
@@ -123,7 +124,8 @@ class Categorizer:
     def categorize(self, article: Article) -> Article:
         """A copy of `article` with the categorizer fields filled. Pure: no I/O."""
         tokens = self._tokens(article)
-        feats = feature_counts(tokens)
+        # Looked up in the vocabulary once, for the topic model and the keywords.
+        feats = lookup(feature_counts(tokens), self.model.vocab)
         dist, ev = self.topic_distribution(article, feats)
         topics = self._topics(dist, ev, tokens[: MAX_TOKENS * 3])
 

@@ -34,6 +34,9 @@ MIN_CITY_POPULATION = 100_000
 
 # Token: dotted acronyms (U.S., U.K.) or runs of letters with an inner apostrophe.
 _TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)?")
+# The same tokens for scanning, a possessive "'s" matched but left out of the token
+# (group 1), which saves a pass over the token list.
+_SCAN_RE = re.compile(r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)?)(?:['’]s\b)?")
 
 _FUNCTION_WORDS = frozenset(
     {"of", "the", "and", "de", "da", "do", "del", "la", "le", "du", "upon", "on", "al", "el", "es", "au"}
@@ -219,10 +222,15 @@ class Gazetteer:
                         )
         # Longest phrase starting with each first word: bounds the lookups per token.
         self.span_len: dict[str, int] = {}
+        # Proper prefixes of multi-word names ("new", "new south"): a span is extended
+        # only while it can still grow into a name, so most tokens cost one lookup.
+        self.prefixes: set[str] = set()
         for key in list(self.names) + list(self.cities):
             words = key.split()
             if self.span_len.get(words[0], 0) < len(words):
                 self.span_len[words[0]] = len(words)
+            for k in range(1, len(words)):
+                self.prefixes.add(" ".join(words[:k]))
 
     def _add(self, phrase: str, kind: str, cc: str, name: str, force: bool = False) -> None:
         key = " ".join(_TOKEN_RE.findall(phrase)).lower()
@@ -262,43 +270,52 @@ class Gazetteer:
 
     # -- scanning ----------------------------------------------------------------
     def scan(self, text: str) -> tuple[list[Mention], list[tuple[str, int]]]:
-        """Country/demonym/state mentions, and city candidates (phrase, pos), in `text`."""
-        toks = [t[:-2] if t.endswith(("'s", "’s")) else t for t in _TOKEN_RE.findall(text[:MAX_CHARS])]
+        """Country/demonym/state mentions, and city candidates (phrase, pos), in `text`.
+
+        Only capitalised tokens can start a name, so only they are visited; at each, the
+        longest span that can still be a name is tried first.
+        """
+        toks = _SCAN_RE.findall(text[:MAX_CHARS])
         mentions: list[Mention] = []
         city_cands: list[tuple[str, int]] = []
-        i, n = 0, len(toks)
-        while i < n:
-            tok = toks[i]
-            if not tok[0].isupper():
-                i += 1
+        n = len(toks)
+        span_len, prefixes, names, cities = self.span_len, self.prefixes, self.names, self.cities
+        nxt = 0  # a matched name consumes its tokens
+        for i in [i for i, t in enumerate(toks) if t[0].isupper()]:
+            if i < nxt:
                 continue
+            tok = toks[i]
             if tok in _EXACT_ALIASES:
                 cc = _EXACT_ALIASES[tok]
                 mentions.append(Mention("country", cc, self.country_names.get(cc, tok), i, tok))
-                i += 1
+                nxt = i + 1
                 continue
-            matched = 0
-            longest = self.span_len.get(tok.lower(), 0)
-            for k in range(min(longest, n - i), 0, -1):
+            low = tok.lower()
+            longest = min(span_len.get(low, 0), n - i)
+            if longest == 0:
+                continue
+            phrases = [low]
+            while len(phrases) < longest and phrases[-1] in prefixes:
+                phrases.append(phrases[-1] + " " + toks[i + len(phrases)].lower())
+            for k in range(len(phrases), 0, -1):
                 span = toks[i : i + k]
-                if not all(t[0].isupper() or t.lower() in _FUNCTION_WORDS for t in span):
+                if k > 1 and not all(t[0].isupper() or t.lower() in _FUNCTION_WORDS for t in span):
                     continue
                 if span[-1].lower() in _FUNCTION_WORDS:
                     continue
-                phrase = " ".join(span).lower()
-                hit = self.names.get(phrase)
+                phrase = phrases[k - 1]
+                hit = names.get(phrase)
                 if hit is not None and (not tok.isupper() or len(tok) > 3):
                     kind, cc, name = hit
                     if not self._plausible(kind, phrase, toks, i, k):
                         break
                     mentions.append(Mention(kind, cc, name, i, " ".join(span)))
-                    matched = k
+                    nxt = i + k
                     break
-                if phrase in self.cities and phrase not in _CITY_STOPLIST and not tok.isupper():
+                if phrase in cities and phrase not in _CITY_STOPLIST and not tok.isupper():
                     city_cands.append((" ".join(span), i))
-                    matched = k
+                    nxt = i + k
                     break
-            i += matched or 1
         return mentions, city_cands
 
     @staticmethod

@@ -123,26 +123,33 @@ class SubtopicMatcher:
                     self.index[toks] = (l2, weight)
         self.max_len = max(len(k) for k in self.index)
         self.first = {k[0] for k in self.index}
+        # First tokens as written in the text (before US -> British spelling).
+        self.first_raw = self.first | {us for us, gb in _SPELLING.items() if gb in self.first}
 
     def match(self, tokens: list[str]) -> dict[str, float]:
-        """Level-2 code -> evidence (weighted count of concept-name mentions)."""
-        toks = _norm(tokens)
+        """Level-2 code -> evidence (weighted count of concept-name mentions).
+
+        Only positions whose token can start a concept name are visited (found by one
+        list comprehension); most tokens of a long article start none.
+        """
+        first = self.first_raw
+        starts = [i for i, t in enumerate(tokens) if t in first]
         ev: dict[str, float] = {}
-        n = len(toks)
-        i = 0
-        while i < n:
-            if toks[i] not in self.first:
-                i += 1
+        n = len(tokens)
+        spelling = _SPELLING
+        index = self.index
+        nxt = 0  # a matched phrase consumes its tokens
+        for i in starts:
+            if i < nxt:
                 continue
-            step = 1
-            for k in range(min(self.max_len, n - i), 0, -1):
-                hit = self.index.get(tuple(toks[i : i + k]))
+            window = [spelling.get(t, t) for t in tokens[i : i + min(self.max_len, n - i)]]
+            for k in range(len(window), 0, -1):
+                hit = index.get(tuple(window[:k]))
                 if hit is not None:
                     if hit[0]:
                         ev[hit[0]] = ev.get(hit[0], 0.0) + hit[1]
-                    step = k
+                    nxt = i + k
                     break
-            i += step
         return ev
 
 
