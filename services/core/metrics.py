@@ -46,6 +46,9 @@ DEDUPE_VERDICTS = Counter(
     "newsflow_dedupe_verdicts_total", "Deduper verdicts by status and kind.", ["status", "kind"]
 )
 PRODUCER_ERRORS = Counter("newsflow_producer_errors_total", "Produce requests that failed.", ["stage"])
+STATE_EVICTED = Counter(
+    "newsflow_state_evicted_total", "Table entries deleted by retention (older than the window).", ["table"]
+)
 PRODUCER_RENEWALS = Counter(
     "newsflow_producer_renewals_total",
     "Kafka producers replaced because they could no longer deliver (e.g. after a broker restart).",

@@ -178,6 +178,7 @@ class ArticleSummary(_Struct, kw_only=True):
     countries: list[str] = msgspec.field(default_factory=list)
     story_id: str | None = None
     version: int = 1  # dedupe version: a view never lets an older version replace a newer
+    received_at: str | None = None  # when newsflow received this version (ingest time)
 
 
 class LatestView(_Struct, kw_only=True):

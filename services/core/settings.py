@@ -163,6 +163,13 @@ class SinkSettings(_StageBase):
     http: HttpSettings = HttpSettings(port=8001)
     latest_size: int = Field(50, ge=1, description="Articles kept per latest view.")
     related_k: int = Field(10, ge=0, description="Related articles kept per article.")
+    retention_days: float = Field(
+        7.0,
+        ge=0,
+        description="Articles, related lists, stories and candidate pools not touched for this many "
+        "days (counted from ingest time) are deleted; 0 keeps everything.",
+    )
+    sweep_interval_s: float = Field(600.0, gt=0, description="How often each sink worker applies retention.")
 
 
 SERVICE_SETTINGS: dict[str, type[_Base]] = {

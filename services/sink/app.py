@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -34,7 +35,7 @@ from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
-from services.sink import api, handlers, openapi
+from services.sink import api, handlers, openapi, retention
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Step
 from services.sink.page import add_page
 from services.sink.stream import StreamHub
@@ -121,7 +122,15 @@ def build(settings: SinkSettings) -> StreamService:
         RELATED: raw_topic(topics.related),
     }
     dlq = raw_topic(topics.dlq)
-    table = {name: app.Table(name, key_type=bytes, value_type=bytes, partitions=n) for name in TABLES}
+    # use_partitioner: a table key's changelog partition is its hash partition, which is
+    # also its source partition (every source topic is keyed like its table), so the
+    # retention timer may delete keys outside an agent and the tombstones land right
+    table = {
+        name: app.Table(
+            name, key_type=bytes, value_type=bytes, partitions=n, use_partitioner=name in retention.RULES
+        )
+        for name in TABLES
+    }
 
     def agent(name: str, source: faust.types.TopicT, step: StepFn) -> None:
         add_table_agent(app, name, source, table[name], step, targets, dlq)
@@ -137,8 +146,34 @@ def build(settings: SinkSettings) -> StreamService:
         for name, t in table.items():
             metrics.TABLE_KEYS.labels(name).set(table_keys(t))
 
+    if settings.retention_days > 0:
+
+        @app.timer(settings.sweep_interval_s)
+        async def apply_retention() -> None:
+            if app.rebalancing:  # partitions are moving: sweep next time
+                return
+            limit = retention.cutoff(datetime.now(UTC), settings.retention_days)
+            for name in retention.RULES:
+                await sweep_table(name, table[name], limit)
+
     add_http(app, settings, topics, table)
     return service
+
+
+async def sweep_table(name: str, table: Any, limit: datetime) -> int:
+    """Delete this worker's expired entries of one table (its active partitions only)."""
+    expired = []
+    for n, (key, value) in enumerate(table.items()):
+        if isinstance(value, bytes) and retention.is_expired(name, value, limit):
+            expired.append(key)
+        if n % 500 == 499:
+            await asyncio.sleep(0)  # a long scan must not stall HTTP reads
+    for key in expired:
+        table.pop(key, None)
+    if expired:
+        metrics.STATE_EVICTED.labels(name).inc(len(expired))
+        log.info("retention", extra={"table": name, "deleted": len(expired)})
+    return len(expired)
 
 
 def add_http(app: faust.App, settings: SinkSettings, topics: Topics, table: dict[str, Any]) -> None:

@@ -62,6 +62,7 @@ class Features(msgspec.Struct, kw_only=True, frozen=True):
     links: tuple[str, ...] = ()  # normalized titles of the publisher's related links
     title_key: str = ""  # norm_title(title), computed once at extraction
     ts: float | None = None  # `when` as a Unix timestamp, computed once at extraction
+    received: str | None = None  # ingest time: what the sink's retention counts from
 
 
 class Prepared(NamedTuple):
@@ -127,6 +128,7 @@ def features(article: Article) -> Features:
         links=tuple(dict.fromkeys(t for t in (norm_title(x.title) for x in article.links.related) if t)),
         title_key=norm_title(article.title),
         ts=_timestamp(when),
+        received=article.ingest.received_at,
     )
 
 

@@ -64,6 +64,7 @@ def summarize(article: Article) -> ArticleSummary:
         countries=list(article.countries or []),
         story_id=article.dedupe.story_id if article.dedupe else None,
         version=version_of(article),
+        received_at=article.ingest.received_at,
     )
 
 

@@ -43,6 +43,9 @@ class SinkCluster:
             "NEWSFLOW_TOPICS__PARTITIONS": str(self.partitions),
             "NEWSFLOW_DATA_DIR": str(data_dir),
             "NEWSFLOW_LOG_LEVEL": "INFO",
+            # the synthetic articles were received in March 2026: with retention on, a
+            # long-lived test worker would sweep them away; test_sink_retention turns it on
+            "NEWSFLOW_RETENTION_DAYS": "0",
             **self.extra_env,
         }
 
