@@ -39,6 +39,7 @@ from services.sink import api, handlers, openapi, retention
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Step
 from services.sink.page import add_page
 from services.sink.stream import StreamHub
+from services.sink.tables import sink_table
 from services.sink.web import json_errors, json_reply, respond
 
 log = logging.getLogger(__name__)
@@ -122,15 +123,7 @@ def build(settings: SinkSettings) -> StreamService:
         RELATED: raw_topic(topics.related),
     }
     dlq = raw_topic(topics.dlq)
-    # use_partitioner: a table key's changelog partition is its hash partition, which is
-    # also its source partition (every source topic is keyed like its table), so the
-    # retention timer may delete keys outside an agent and the tombstones land right
-    table = {
-        name: app.Table(
-            name, key_type=bytes, value_type=bytes, partitions=n, use_partitioner=name in retention.RULES
-        )
-        for name in TABLES
-    }
+    table = {name: sink_table(app, name, n) for name in TABLES}  # the retention timer deletes
 
     def agent(name: str, source: faust.types.TopicT, step: StepFn) -> None:
         add_table_agent(app, name, source, table[name], step, targets, dlq)

@@ -1,0 +1,39 @@
+"""The sink's faust tables, with one addition: deletes from outside an agent.
+
+faust writes a table change to the changelog partition of the event being processed
+and refuses changes outside an agent. The retention timer (services.sink.retention)
+deletes outside one, so a `SinkTable` falls back to the key's hash partition there:
+aiokafka's default partitioner (murmur2 of the key), which is the partition every source
+topic of the sink puts that key on, computed here without waiting on producer metadata.
+Inside an agent nothing changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from aiokafka.partitioner import murmur2
+from faust.streams import current_event
+from faust.types import TableT
+
+
+def hash_partition(key: bytes, partitions: int) -> int:
+    """aiokafka's DefaultPartitioner for a non-null key."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class SinkTable(faust.Table):  # type: ignore[misc]
+    def partition_for_key(self, key: Any) -> int | None:
+        if current_event() is not None or self.use_partitioner:
+            return super().partition_for_key(key)  # type: ignore[no-any-return]
+        assert isinstance(key, bytes) and self.partitions, "sink tables have bytes keys and a size"
+        return hash_partition(key, int(self.partitions))
+
+
+def sink_table(app: faust.App, name: str, partitions: int) -> TableT:
+    table = SinkTable(
+        app, name=name, beacon=app.tables.beacon, partitions=partitions, key_type=bytes, value_type=bytes
+    )
+    app.tables.add(table)
+    return table
