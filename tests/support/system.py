@@ -73,3 +73,41 @@ def running_system(
         yield System(supervisor, bootstrap, prefix, logs)
     finally:
         supervisor.stop()
+
+
+async def _topic_ends(bootstrap: str, prefix: str) -> dict[str, int]:
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        tps = [
+            TopicPartition(topic, p)
+            for topic in cluster.topics()
+            if topic.startswith(prefix)
+            for p in cluster.partitions_for_topic(topic) or ()
+        ]
+        totals: dict[str, int] = {}
+        for tp, end in (await consumer.end_offsets(tps)).items():
+            name = tp.topic.removeprefix(prefix)
+            totals[name] = totals.get(name, 0) + end
+        return dict(sorted(totals.items()))
+    finally:
+        await consumer.stop()
+
+
+def diagnosis(system: System, lines: int = 40) -> str:
+    """What a failing system test prints: records per topic and the last warnings/errors."""
+    import asyncio
+
+    try:
+        ends = asyncio.run(_topic_ends(system.bootstrap, system.prefix))
+        topics = "\n".join(f"  {name}: {end}" for name, end in ends.items())
+    except Exception as exc:  # diagnosis must never hide the real failure
+        topics = f"  (could not read topic ends: {exc!r})"
+    loud = [line for line in system.logs if '"level":"info"' not in line][-lines:]
+    return "--- log end offsets per topic ---\n" + topics + "\n--- last warnings/errors ---\n" + "\n".join(
+        line[:400] for line in loud
+    )

@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from services.core import schemas
-from tests.integration.ingest.feed_server import FEEDS, FeedServer, fundus_page, news_site
+from tests.support.feed_server import FEEDS, FeedServer, fundus_page, news_site
 from tests.support.kafka import read_all, wait_for
 from tests.support.system import System, running_system
 

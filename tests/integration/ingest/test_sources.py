@@ -22,10 +22,10 @@ import orjson
 import pytest
 
 from services.core import schemas
-from tests.integration.ingest.feed_server import FeedServer, news_site
+from tests.support.feed_server import FeedServer, news_site
 from tests.support.kafka import read_all
 from tests.support.system import System, running_system
-from tests.unit.ingest.warc_helpers import write_warc
+from tests.support.warc import write_warc
 
 pytestmark = pytest.mark.kafka
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.ingest.feeds.fetch import FetchError, FetchPolicy, HostSlots, SafeFetcher
-from tests.integration.ingest.feed_server import FeedServer, news_site
+from tests.support.feed_server import FeedServer, news_site
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from services.ingest.feeds.config import FeedSpec
 from services.ingest.feeds.fetch import FetchPolicy, SafeFetcher
 from services.ingest.feeds.poller import FeedPoller, PollerConfig
 from services.ingest.feeds.state import FeedState
-from tests.integration.ingest.feed_server import FEEDS, FeedServer, fundus_page, news_site
+from tests.support.feed_server import FEEDS, FeedServer, fundus_page, news_site
 
 PAGES = [
     "/pages/uk_EveningStandard_2024_05_02.html",

@@ -4,7 +4,7 @@ import pytest
 
 from services.ingest.feeds.fetch import BlockedAddress, FetchPolicy, GuardedBackend, SafeFetcher
 from services.ingest.feeds.ssrf import first_refusal, refusal
-from tests.integration.ingest.feed_server import FeedServer
+from tests.support.feed_server import FeedServer
 
 
 @pytest.mark.parametrize(

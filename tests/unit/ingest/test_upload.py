@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from services.ingest.upload import run_upload
-from tests.unit.ingest.warc_helpers import write_warc
+from tests.support.warc import write_warc
 
 
 @dataclass

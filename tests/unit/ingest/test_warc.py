@@ -5,7 +5,7 @@ from pathlib import Path
 
 from services.ingest.files import iter_documents
 from services.ingest.warc import warc_payload
-from tests.unit.ingest.warc_helpers import write_warc
+from tests.support.warc import write_warc
 
 FUNDUS = Path(__file__).parents[2] / "fixtures" / "e2e" / "fundus"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 FEEDS = FIXTURES / "feeds"
 FUNDUS = FIXTURES / "e2e" / "fundus"
 LAST_MODIFIED = "Thu, 02 May 2024 10:00:00 GMT"
