@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import running_broker
 from tests.faults.test_kill import RESULTS, send_all, wait_clean
 from tests.support.feed import text_articles
-from tests.support.system import System, running_system
+from tests.support.system import System, diagnosis, running_system
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults]
 
@@ -56,4 +56,4 @@ def test_broker_stop_and_start_mid_stream(own_broker: Any, system: System, tmp_p
     # a request that timed out (503) may still have reached the broker: it is then an
     # accepted article like any other and must come out once too
     assert report.accepted >= len(accepted)
-    assert report.missing == [] and report.doubled == {}
+    assert (len(report.missing), len(report.doubled)) == (0, 0), diagnosis(system)

@@ -24,7 +24,7 @@ from services.core.commands.audit import audit
 from services.core.settings import KafkaSettings
 from tests.support.feed import text_articles
 from tests.support.kafka import produce, wait_for
-from tests.support.system import System, running_system
+from tests.support.system import System, diagnosis, running_system
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults]
 
@@ -102,7 +102,7 @@ def test_sigkill_every_stream_service_mid_stream(system: System) -> None:
     )
     print("\n" + report.format())
     assert report.accepted == len(accepted) == ARTICLES
-    assert report.missing == [] and report.doubled == {}
+    assert (len(report.missing), len(report.doubled)) == (0, 0), diagnosis(system)
     assert sum(system.supervisor[v].restarts for v in VICTIMS) >= len(set(kills))
 
 
@@ -142,7 +142,7 @@ def test_poison_message_at_every_stage_goes_to_the_dlq(system: System) -> None:
     # the stream goes on: the later articles get their verdict (the fixture texts share
     # paragraphs, so some are near duplicates of earlier ones: either outcome topic counts)
     report = wait_clean(system, 0)
-    assert report.missing == [] and report.doubled == {}
+    assert (len(report.missing), len(report.doubled)) == (0, 0), diagnosis(system)
 
 
 def test_print_fault_table() -> None:
