@@ -308,7 +308,8 @@ def find_dateline(text: str) -> DatelineMatch | None:
     or be followed by a dash, so ordinary sentences never match.
     """
     head = text[:160]
-    m = _WITH_AGENCY.match(head)
+    # the agency part needs a `(` or `/`: without one the costly match cannot succeed
+    m = _WITH_AGENCY.match(head) if "(" in head or "/" in head else None
     agency = None
     if m:
         agency = (m.group("agency") or m.group("agency2") or "").strip() or None

@@ -17,7 +17,7 @@ Everything is CSS selection in lexbor (C) plus a few Python passes over candidat
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -83,7 +83,6 @@ _NEGATIVE_WORDS = frozenset(
     )
 )
 _NEGATIVE_PHRASES = ("read-more", "more-stories", "author-bio", "teaser-list", "paywall-prompt")
-_LABEL_SPLIT = re.compile(r"[\s_-]+")
 _BLOCKS = "p, h2, h3, h4, h5, li, blockquote, pre, dd"
 _SENTENCE_END_CHARS = frozenset('.!?…:;"”»“’)]。！？」』')
 _INNER_BLOCKS = "p, div, li, blockquote, section, article, table, ul, ol"
@@ -117,6 +116,7 @@ MAX_LINK_DENSITY = 0.35
 CLIMB_RATIO = 1.0
 MAX_DEPTH = 8
 MAX_NODES_SCANNED = 20_000
+MAX_CACHED_LABEL = 200  # longer class/id labels are rare; not worth keeping alive
 
 
 def _text(node: LexborNode) -> str:
@@ -170,7 +170,7 @@ def _drop_chrome(root: LexborNode, parts: Parts) -> None:
         node.decompose()
     doomed = []
     for node in root.css("[class], [id]")[:MAX_NODES_SCANNED]:
-        attrs = node.attrs
+        attrs = node.attributes  # one dict: cheaper than two lookups through node.attrs
         label = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
         if _negative(label) and node.tag not in ("html", "body", "main", "article"):
             doomed.append(node)
@@ -180,9 +180,25 @@ def _drop_chrome(root: LexborNode, parts: Parts) -> None:
 
 
 def _negative(label: str) -> bool:
-    if not _NEGATIVE_WORDS.isdisjoint(_LABEL_SPLIT.split(label)):
+    """Whether a lower-cased `class id` label names page furniture.
+
+    Asked for every element with a class or id (~300 per page); most labels repeat within
+    a page and across a publisher's pages, so short ones are memoized."""
+    if len(label) <= MAX_CACHED_LABEL:
+        return _negative_cached(label)
+    return _is_negative_label(label)
+
+
+def _is_negative_label(label: str) -> bool:
+    # the tokens of re.split(r"[\s_-]+") without the regex: str.split() splits on exactly
+    # the whitespace `\s` matches, and drops the empty edge tokens (no furniture word)
+    words = label.replace("_", " ").replace("-", " ").split()
+    if not _NEGATIVE_WORDS.isdisjoint(words):
         return True
     return "-" in label and any(k in label for k in _NEGATIVE_PHRASES)
+
+
+_negative_cached = lru_cache(maxsize=16_384)(_is_negative_label)
 
 
 def _good(node: LexborNode, text: str) -> bool:
@@ -264,20 +280,28 @@ def _with_siblings(best: LexborNode, good: dict[int, int]) -> list[LexborNode]:
     return out or [best]
 
 
-def _in_card(node: LexborNode, tops: set[int], nested_articles: bool) -> bool:
-    """Inside a teaser card: an <article> nested in the article, or a small box whose
-    heading is a link (headline + excerpt of another story)."""
+def _is_card_box(node: LexborNode) -> bool:
+    """A small box whose heading is a link: headline + excerpt of another story."""
+    linked_heading = node.css_first("h2 a, h3 a, h4 a, a h2, a h3, a h4") is not None
+    return linked_heading and len(node.text(deep=True)) < 600
+
+
+def _in_card(node: LexborNode, tops: set[int], nested_articles: bool, boxes: dict[int, bool]) -> bool:
+    """Inside a teaser card: an <article> nested in the article, or a card box as parent
+    or grandparent. `boxes` memoizes the box test per element for one block pass: sibling
+    paragraphs share their parent, and the test searches the parent's whole subtree."""
     parent = node.parent
     depth = 0
     while parent is not None and parent.mem_id not in tops and depth < 6:
         if nested_articles and parent.tag == "article":
             return True
-        if (
-            depth < 2
-            and parent.css_first("h2 a, h3 a, h4 a, a h2, a h3, a h4") is not None
-            and len(parent.text(deep=True)) < 600
-        ):
-            return True
+        if depth < 2:
+            key = parent.mem_id
+            box = boxes.get(key)
+            if box is None:
+                box = boxes[key] = _is_card_box(parent)
+            if box:
+                return True
         parent = parent.parent
         depth += 1
     return False
@@ -315,9 +339,10 @@ def _blocks(containers: list[LexborNode], title: str | None, selector: str = "")
     nodes = [n for c in containers for n in c.css(selector or _BLOCKS)]
     tops = {c.mem_id for c in containers}
     nested = any(_inside_article(c) for c in containers)
+    boxes: dict[int, bool] = {}
     for node in nodes:
         tag = node.tag
-        if _in_card(node, tops, nested):
+        if _in_card(node, tops, nested, boxes):
             continue
         if len(node.css(_INNER_BLOCKS)) > (1 if tag in _INNER_SET else 0):
             continue  # a wrapper of other blocks (li > p, p mis-nested around divs): take those

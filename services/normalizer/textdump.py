@@ -40,6 +40,7 @@ _PUBLISHED = re.compile(r"^(?:published|posted|veröffentlicht|publié le|public
 _BULLET = re.compile(r"^\s*[•·*▪◦‣]\s+|^\s*[–—-]\s+(?=\S)")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\boch\b|\bog\b)\s*")
 _SENTENCE_END = re.compile(r"[.!?…\"”»)]$")
+_DIGIT = re.compile(r"\d")
 
 MAX_HEADER_LINES = 14
 MIN_BODY_WORDS = 12
@@ -63,7 +64,7 @@ def _words(line: str) -> int:
 
 def _is_date_line(line: str) -> Stamp | None:
     """A line that is (nearly) only a date, e.g. `26 November 2019 18:49 (UTC+04:00)`."""
-    if len(line) > 80 or not any(c.isdigit() for c in line):
+    if len(line) > 80 or not _DIGIT.search(line):  # parse_date needs a `\d` digit
         return None
     body = _UPDATED.sub("", _PUBLISHED.sub("", line))
     stamp = parse_date(body, fallback=False)
