@@ -103,6 +103,15 @@ class Topics:
             },
         )
 
+    def changelog_spec(self, name: str, kafka: KafkaSettings) -> TopicSpec:
+        """A state table's changelog: same partitions, compacted, kept forever."""
+        return TopicSpec(
+            name=name,
+            partitions=self.settings.partitions,
+            replication_factor=self.settings.replication_factor,
+            config={"cleanup.policy": "compact", "max.message.bytes": str(kafka.max_message_bytes)},
+        )
+
     def specs(self, kafka: KafkaSettings) -> list[TopicSpec]:
         """Every contract topic with its config: compaction for views, room for big HTML."""
         specs = []

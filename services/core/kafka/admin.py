@@ -40,17 +40,18 @@ async def ensure_topics(
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [s for s in specs if s.name not in existing]
-            if not missing:
-                return []
-            response = await admin.create_topics(
-                [
-                    NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
-                    for s in missing
-                ]
-            )
-            _raise_for_errors(response)
-            created = [s.name for s in missing]
-            log.info("created topics", extra={"topics": created})
+            created: list[str] = []
+            if missing:
+                response = await admin.create_topics(
+                    [
+                        NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
+                        for s in missing
+                    ]
+                )
+                _raise_for_errors(response)
+                created = [s.name for s in missing]
+                log.info("created topics", extra={"topics": created})
+            await _wait_visible(admin, specs, deadline)
             return created
         except TopicCreationError:
             raise
@@ -61,6 +62,28 @@ async def ensure_topics(
             await asyncio.sleep(1.0)
         finally:
             await admin.close()
+
+
+async def _wait_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], deadline: float) -> None:
+    """Until every topic has a leader on every partition in the broker's metadata.
+
+    A topic another process created a moment ago (or that we just created) can be
+    missing from the metadata for a while; a consumer group joined in that window
+    keeps a wrong partition count for it until its next metadata refresh.
+    """
+    loop = asyncio.get_running_loop()
+    pending = {s.name for s in specs}
+    while pending:
+        for described in await admin.describe_topics(sorted(pending)):
+            partitions = described.get("partitions") or []
+            if described.get("error_code", 0) == 0 and partitions and all(
+                p.get("leader", -1) >= 0 for p in partitions
+            ):
+                pending.discard(described["topic"])
+        if pending:
+            if loop.time() > deadline:
+                raise TopicCreationError(f"topics not visible in metadata: {sorted(pending)}")
+            await asyncio.sleep(0.1)
 
 
 def _raise_for_errors(response: object) -> None:

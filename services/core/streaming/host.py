@@ -26,23 +26,13 @@ from services.core.topics import Topics, TopicSpec
 log = logging.getLogger(__name__)
 
 
-def changelog_spec(topics: Topics, stage: TransactionalStage, name: str) -> TopicSpec:
-    spec = topics.internal_spec(name, stage.settings.kafka)
-    return TopicSpec(
-        name,
-        spec.partitions,
-        spec.replication_factor,
-        {"cleanup.policy": "compact", "max.message.bytes": spec.config["max.message.bytes"]},
-    )
-
-
 def topic_specs(stage: TransactionalStage, internal: list[str]) -> list[TopicSpec]:
     """Contract topics (if asked), the stage's repartition topics and table changelogs."""
     settings = stage.settings
     topics = Topics(settings.topics)
     specs = topics.specs(settings.kafka) if settings.topics.create else []
     specs += [topics.internal_spec(name, settings.kafka) for name in internal]
-    specs += [changelog_spec(topics, stage, t.changelog_topic) for t in stage.tables.values()]
+    specs += [topics.changelog_spec(t.changelog_topic, settings.kafka) for t in stage.tables.values()]
     return specs
 
 

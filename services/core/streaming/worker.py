@@ -25,13 +25,20 @@ class _Worker(faust.Worker):
 def run_worker(service: StreamService) -> None:
     """Create contract and internal topics, then run until SIGTERM/SIGINT.
 
-    Internal repartition topics must exist before the worker joins its group: faust's
-    assignor ignores topics missing at assignment time until the next rebalance.
+    Internal repartition topics and table changelogs must exist, and be in the broker's
+    metadata, before the worker joins its group: faust's assignor ignores topics missing
+    at assignment time, and the group's metadata snapshot keeps a changelog it did not
+    see at 0 partitions until the next metadata refresh (minutes), so every table write
+    failed with PartitionsMismatch.
     """
     settings = service.settings
     jsonlog.setup(service.name, settings.log_level)
     topics = Topics(settings.topics)
     specs = [topics.internal_spec(name, settings.kafka) for name in service.internal_topics]
+    specs += [
+        topics.changelog_spec(table.changelog_topic.get_topic_name(), settings.kafka)
+        for table in service.app.tables.values()
+    ]
     if settings.topics.create:
         specs = topics.specs(settings.kafka) + specs
     if specs:
