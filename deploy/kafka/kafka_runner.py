@@ -151,8 +151,15 @@ def _heap_mb(heap: str) -> int:
 
 
 def _cluster_id() -> str:
-    """22-char url-safe base64 of a random UUID, the format StorageTool expects."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """22-char url-safe base64 of a random UUID, the format StorageTool expects.
+
+    Never starting with "-" (1 draw in 64 did): the storage tool would read the id as an
+    option and fail; Kafka's own Uuid.randomUuid() redraws for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 # --------------------------------------------------------------------------- jars
