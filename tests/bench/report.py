@@ -1,0 +1,49 @@
+"""The human-readable lines of `make bench`, one block per workload.
+
+Kept apart from the measuring code so the JSON (for machines) and these lines (for a
+reader of the issue) are built from the same result dict and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _fmt_latency(run: dict[str, Any]) -> str:
+    line = (
+        f"POST->visible at {run['describe']}: p50 {run['p50']} ms, "
+        f"p95 {run['p95']} ms, p99 {run['p99']} ms, mean {run['mean']} ms "
+        f"({run['samples']} of {run['sent']} seen; posted at {run['posted_per_s']}/s; {run['outcomes']}"
+    )
+    if run["failed_posts"]:
+        line += f", {run['failed_posts']} POSTs failed"
+    line += ")"
+    return line + (f" [{run['note']}]" if run["note"] else "")
+
+
+def workload_lines(result: dict[str, Any]) -> list[str]:
+    """Throughput, offline comparison, per-stage rates, CPU/RSS and latency lines."""
+    name, offline = result["workload"], result["offline"]
+    stages = ", ".join(f"{s} {r['per_s']}" for s, r in result["stage_rates"].items())
+    return [
+        f"{name}: {result['articles_per_s']} articles/s end to end at saturation "
+        f"({result['completed']}/{result['accepted']} in {result['seconds']} s; {result['outcomes']})",
+        f"{name}: offline `newsflow process` {offline['articles_per_s']} articles/s "
+        f"({offline['articles']} in {offline['seconds']} s, start-up {offline['startup_seconds']} s "
+        f"not counted, {offline['dlq']} DLQ); streaming/offline (wall time) {result['streaming_vs_offline']}",
+        f"{name}: per CPU second: streaming {result['streaming_articles_per_cpu_s']} articles "
+        f"(5 services used {result['streaming_cores_used']} of {os.cpu_count()} cores, Kafka broker "
+        f"not counted: {result['cpu_seconds_kafka']} CPU s) vs offline "
+        f"{result['offline_articles_per_cpu_s']} articles; streaming/offline per CPU second "
+        f"{result['streaming_vs_offline_per_cpu_s']}",
+        f"{name}: per-stage messages/s while busy at saturation: {stages}",
+        f"{name}: CPU s per service at saturation {result['cpu_seconds']}; "
+        f"peak RSS MB {result['peak_rss_mb_all_runs']}",
+        *(f"{name}: {_fmt_latency(run)}" for run in result["latency"]),
+    ]
+
+
+def print_workload(result: dict[str, Any]) -> None:
+    for line in workload_lines(result):
+        print(line, flush=True)

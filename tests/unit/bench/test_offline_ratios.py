@@ -1,0 +1,36 @@
+"""Streaming vs offline arithmetic and the offline inputs of the bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.offline import OfflineResult, per, ratios, write_inputs
+
+
+def test_ratios_by_wall_time_and_by_cpu_time() -> None:
+    offline = OfflineResult(articles=1000, seconds=10.0, cpu_seconds=8.0, startup_seconds=0.5, dlq=0)
+    # streaming: 1000 articles in 20 s wall, the five services used 30 CPU s (1.5 cores)
+    got = ratios(completed=1000, seconds=20.0, cpu_seconds=30.0, offline=offline)
+    assert got == {
+        "streaming_cores_used": 1.5,
+        "streaming_articles_per_cpu_s": 33.3,
+        "offline_articles_per_cpu_s": 125.0,
+        "streaming_vs_offline": 0.5,  # 50/s vs 100/s
+        "streaming_vs_offline_per_cpu_s": 0.267,  # 33.3 vs 125 articles per CPU second
+    }
+
+
+def test_ratios_without_timings_are_none_not_a_crash() -> None:
+    offline = OfflineResult(articles=0, seconds=0.0, cpu_seconds=0.0, startup_seconds=0.0, dlq=0)
+    got = ratios(completed=0, seconds=0.0, cpu_seconds=0.0, offline=offline)
+    assert got["streaming_vs_offline"] is None
+    assert got["streaming_vs_offline_per_cpu_s"] is None
+    assert per(5, 0.0) == 0.0
+    assert offline.as_dict()["articles_per_s"] == 0.0
+
+
+def test_write_inputs_names_files_for_run_process_format_guess(tmp_path: Path) -> None:
+    docs = [{"content": "Title\n\nbody", "format": "text"}, {"content": "<html></html>", "format": "html"}]
+    paths = write_inputs(docs, tmp_path / "in")
+    assert [Path(p).name for p in paths] == ["000000.txt", "000001.html"]
+    assert Path(paths[1]).read_text() == "<html></html>"
