@@ -30,7 +30,7 @@ from __future__ import annotations
 import msgspec
 
 from services.core.models import RelatedItem
-from services.sink.related import Features, Prepared, norm_title, prepare, rank, score_prepared
+from services.sink.related import Features, Prepared, norm_title, prepare, score_both
 
 POOL_SIZE = 64  # Features kept per index key
 REVERSE_PER_KEY = 5  # existing articles told about a new one, per index key
@@ -108,14 +108,20 @@ def score_in_pool(new: Features, pool: list[Features], k: int, reverse: int = RE
     me = prepare(new)
     others: list[Prepared] = [prepare(f) for f in pool if f.id != new.id]
     offers = []
-    forward = rank(me, others, k)
+    forward_items = []
+    backward = []
+    for other in others:  # one pass scores both directions (same results as rank())
+        (fwd, fwd_reason), (bwd, bwd_reason) = score_both(me, other)
+        if fwd > 0:
+            forward_items.append(
+                RelatedItem(id=other.features.id, score=fwd, reason=fwd_reason, title=other.features.title)
+            )
+        if bwd > 0:
+            backward.append((bwd, bwd_reason, other.features))
+    forward_items.sort(key=lambda item: (-item.score, item.id))
+    forward = forward_items[:k]
     if forward:
         offers.append(Offer(target=new.id, version=new.version, items=forward))
-    backward = []
-    for other in others:
-        value, reason = score_prepared(other, me)
-        if value > 0:
-            backward.append((value, reason, other.features))
     backward.sort(key=lambda t: (-t[0], t[2].id))
     for value, reason, other_f in backward[:reverse]:
         item = RelatedItem(id=new.id, score=value, reason=reason, title=new.title)
