@@ -103,7 +103,10 @@ def _content_keys(fp: Fingerprint, params: DedupeParams) -> list[str]:
         return []
     if fp.n_shingles < params.min_shingles:
         return [exact_key(fp, params)]
-    return [exact_key(fp, params), *band_keys(fp.sketch, params)]
+    keys = [exact_key(fp, params), *band_keys(fp.sketch, params)]
+    if fp.prose is not None:  # found by, and finds, copies that lost their rows
+        keys += [k for k in band_keys(fp.prose.sketch, params) if k not in keys]
+    return keys
 
 
 def lookup_candidates(
@@ -289,6 +292,7 @@ def index_updates(
         pos=pack_positions(fp.positions, fp.n_shingles),
         story=story,
         version=verdict.version,
+        **_prose_fields(fp, bits),
     )
     band_value = msgspec.to_builtins(band)
     updates += [IndexUpdate("bands", k, band_value) for k in keys.bands]
@@ -303,6 +307,16 @@ def index_updates(
     member_value = msgspec.to_builtins(member)
     updates += [IndexUpdate("names", k, member_value) for k in keys.names]
     return updates
+
+
+def _prose_fields(fp: Fingerprint, bits: int) -> dict[str, Any]:
+    if fp.prose is None:
+        return {}
+    return {
+        "prose_n": fp.prose.n_shingles,
+        "prose_sig": pack_sig(fp.prose.sketch.sig, bits),
+        "prose_pos": pack_positions(fp.prose.positions, fp.prose.n_shingles),
+    }
 
 
 def dedupe(

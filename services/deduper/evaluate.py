@@ -31,7 +31,7 @@ from services.core.clock import utc_iso
 from services.core.models import Article, Extraction, IngestMeta, Place, RawArticle, Source
 from services.deduper.corpus import VARIANT_KINDS, Item, build_stream, iter_pairs_same_topic, load_reuters
 from services.deduper.decide import dedupe
-from services.deduper.fingerprint import fingerprint, normalize_body, shingle_hashes, tokens
+from services.deduper.fingerprint import fingerprint, normalize_body, normalize_parts, shingle_hashes, tokens
 from services.deduper.index import BandEntry, InMemoryStore, pack_positions, pack_sig
 from services.deduper.params import DedupeParams
 from services.deduper.similarity import Packed, compare, is_near_duplicate
@@ -128,11 +128,15 @@ def evaluate_dedupe(
     normalize: Normalize | bool | None = True,
     echo: bool = True,
     timing_runs: int = 3,
+    raw: bool = True,
 ) -> dict[str, Any]:
     """Run the labelled stream; returns the figures `format_report` prints.
 
     `limit` caps the Reuters articles used as bases (all ~19,000 with a body if None);
     `normalize=False` forces the fallback path, a callable replaces the normalizer.
+    With a normalizer and `raw`, the stream is also run on each item's clean text
+    (`report["raw"]`): the deduper's own figures next to the stream path's, so a gap
+    between the two shows what extraction costs.
     Throughput is CPU time in `dedupe` only, the best of `timing_runs` replays of the
     stream on a fresh store (the machine is shared: the best run is the capacity).
     """
@@ -150,27 +154,16 @@ def evaluate_dedupe(
         print(f"note: {note}")
     truth = _Truth(params)
     root = _exact_roots(items, params.window)
-    store, seconds, failures = InMemoryStore(), 0.0, 0
-    by_id: dict[str, Item] = {}
-    results: list[tuple[Item, Article]] = []
-    for item in items:
-        try:
-            article = to_article(item, normalizer)
-        except Exception:  # a page the normalizer refuses is its failure, not ours
-            failures += 1
-            continue
-        start = time.process_time()  # CPU time: the figure per worker, whatever else runs
-        out = dedupe(article, store, now=item.time, settings=params)
-        seconds += time.process_time() - start
-        by_id.setdefault(item.id, item)
-        results.append((item, out))
-    for _ in range(timing_runs - 1):
-        seconds = min(seconds, _replay([(item.time, article) for item, article in results], params))
-    report = _judge(results, by_id, root, truth)
+    results, seconds, failures, store = _run(items, normalizer, params, timing_runs)
+    report = _judge(results, _first_by_id(results), root, truth)
     lost = report["extraction_lost"] = _extraction_lost(results, truth) if normalizer else {}
     found = sum(report["recall"][k]["detected"] for k in VARIANT_KINDS if k in report["recall"])
     total = sum(report["recall"][k]["n"] for k in VARIANT_KINDS if k in report["recall"])
     report["near_recall_extractable"] = _ratio(found, total - sum(lost.values()))
+    if normalizer is not None and raw:  # the same stream on the clean texts, for comparison
+        raw_results, raw_seconds, _, _ = _run(items, None, params, 1)
+        report["raw"] = _judge(raw_results, _first_by_id(raw_results), root, truth)
+        report["raw"]["articles_per_s"] = round(len(raw_results) / raw_seconds, 1) if raw_seconds else None
     report.update(
         corpus=str(corpus_dir),
         normalizer=note,
@@ -186,6 +179,35 @@ def evaluate_dedupe(
     return report
 
 
+def _run(
+    items: list[Item], normalizer: Normalize | None, params: DedupeParams, timing_runs: int
+) -> tuple[list[tuple[Item, Article]], float, int, InMemoryStore]:
+    """(items with verdicts, CPU s in `dedupe`, pages the normalizer refused, store)."""
+    store, seconds, failures = InMemoryStore(), 0.0, 0
+    results: list[tuple[Item, Article]] = []
+    for item in items:
+        try:
+            article = to_article(item, normalizer)
+        except Exception:  # a page the normalizer refuses is its failure, not ours
+            failures += 1
+            continue
+        start = time.process_time()  # CPU time: the figure per worker, whatever else runs
+        out = dedupe(article, store, now=item.time, settings=params)
+        seconds += time.process_time() - start
+        results.append((item, out))
+    for _ in range(timing_runs - 1):
+        seconds = min(seconds, _replay([(item.time, article) for item, article in results], params))
+    return results, seconds, failures, store
+
+
+def _first_by_id(results: list[tuple[Item, Article]]) -> dict[str, Item]:
+    """Item per article id, the first one (a re-ingest or update reuses its base's id)."""
+    by_id: dict[str, Item] = {}
+    for item, _ in results:
+        by_id.setdefault(item.id, item)
+    return by_id
+
+
 def _replay(stream: list[tuple[Any, Article]], params: DedupeParams) -> float:
     """CPU seconds to deduplicate the stream again on a fresh store."""
     store = InMemoryStore()
@@ -198,20 +220,23 @@ def _replay(stream: list[tuple[Any, Article]], params: DedupeParams) -> float:
 
 def _extraction_lost(results: list[tuple[Item, Article]], truth: _Truth) -> dict[str, int]:
     """Variants the normalizer made unrecognizable: their extracted body and their base's
-    are no longer near duplicates even by exact comparison. Misses the deduper could not
-    avoid; they point at extraction, not at deduplication."""
+    are no longer near duplicates even by exact comparison, of the full texts nor (as the
+    deduper does when only one has list-like rows) of one's prose with the other's text.
+    Misses the deduper could not avoid; they point at extraction, not at deduplication."""
 
-    def text(article: Article) -> str:  # what the deduper compares (title and share bar cut)
-        return normalize_body(article.body, article.title)
+    def texts(article: Article) -> tuple[str, str | None]:  # what the deduper compares
+        return normalize_parts(article.body, article.title)
 
-    bodies = {item.base: text(article) for item, article in results if item.kind == "base"}
+    bases = {item.base: texts(article) for item, article in results if item.kind == "base"}
     lost: Counter[str] = Counter()
     for item, article in results:
-        if (
-            item.kind in VARIANT_KINDS
-            and item.base in bodies
-            and not truth.similar_texts(text(article), bodies[item.base])
-        ):
+        if item.kind not in VARIANT_KINDS or item.base not in bases:
+            continue
+        (new, new_prose), (old, old_prose) = texts(article), bases[item.base]
+        pairs = [(new, old)]
+        if (new_prose is None) != (old_prose is None):
+            pairs.append((new_prose or new, old_prose or old))
+        if not any(truth.similar_texts(a, b) for a, b in pairs):
             lost[item.kind] += 1
     return dict(lost)
 
@@ -364,17 +389,39 @@ def format_report(result: dict[str, Any]) -> str:
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{100 * value:.2f}%"
 
+    raw = result.get("raw")
+    through = "through normalizer" if raw else "recall"
+
+    def col(section: str, kind: str, key: str) -> str:
+        """The raw-text figure next to the stream path's, when both were run."""
+        if not raw:
+            return ""
+        row = raw[section].get(kind) if kind else raw
+        return f"{pct(row.get(key) if row else None):>12}"
+
     lines = [
         f"deduper evaluation on {result['corpus']} ({result['bases']} Reuters bases, "
         f"{result['articles']} articles)",
         f"normalizer: {result['normalizer']}"
         + (f" ({result['normalizer_failures']} pages refused)" if result["normalizer_failures"] else ""),
+    ]
+    if raw:
+        lines.append(
+            "two runs of the same stream: 'through normalizer' = pages through the normalizer "
+            "(the stream path), 'raw text' = each item's clean text (the deduper alone)"
+        )
+    lines += [
         "",
-        f"{'recall by variant':<22}{'n':>7}{'found':>8}{'recall':>10}",
+        f"{'recall by variant':<22}{'n':>7}{'found':>8}{through:>20}" + (f"{'raw text':>12}" if raw else ""),
     ]
     for kind, row in result["recall"].items():
-        lines.append(f"  {kind:<20}{row['n']:>7}{row['detected']:>8}{pct(row['recall']):>10}")
-    lines.append(f"  {'all near variants':<20}{'':>15}{pct(result['near_recall']):>10}")
+        lines.append(
+            f"  {kind:<20}{row['n']:>7}{row['detected']:>8}{pct(row['recall']):>20}"
+            + col("recall", kind, "recall")
+        )
+    lines.append(
+        f"  {'all near variants':<20}{'':>15}{pct(result['near_recall']):>20}" + col("", "", "near_recall")
+    )
     lost = result.get("extraction_lost") or {}
     if lost:
         lines.append(
@@ -383,17 +430,31 @@ def format_report(result: dict[str, Any]) -> str:
         )
         lines.append(
             f"  {'near, extractable':<20}{'':>15}"
-            f"{pct(result['near_recall_extractable']):>10}  (the deduper's own recall)"
+            f"{pct(result['near_recall_extractable']):>20}  (the deduper's own recall on them)"
         )
-    lines += ["", f"{'precision by verdict':<22}{'n':>7}{'right':>8}{'precision':>10}"]
+    lines += [
+        "",
+        f"{'precision by verdict':<22}{'n':>7}{'right':>8}{through:>20}"
+        + (f"{'raw text':>12}" if raw else ""),
+    ]
     for kind, row in result["precision"].items():
-        lines.append(f"  {kind:<20}{row['predicted']:>7}{row['correct']:>8}{pct(row['precision']):>10}")
-    lines += ["", f"{'false positives':<22}{'n':>7}{'false':>8}{'FPR':>10}  natural near-dups"]
+        lines.append(
+            f"  {kind:<20}{row['predicted']:>7}{row['correct']:>8}{pct(row['precision']):>20}"
+            + col("precision", kind, "precision")
+        )
+    fpr = "FPR through norm." if raw else "FPR"
+    lines += [
+        "",
+        f"{'false positives':<22}{'n':>7}{'false':>8}{fpr:>20}"
+        + (f"{'raw text':>12}" if raw else "")
+        + "  natural near-dups",
+    ]
     rows = {**result["negatives"], "same_topic_pairs": result["same_topic_pairs"]}
     for kind, row in rows.items():
         n = row.get("n", row.get("pairs"))
+        other = col("negatives", kind, "fpr") if kind in result["negatives"] else (f"{'':>12}" if raw else "")
         lines.append(
-            f"  {kind:<20}{n:>7}{row['false_duplicates']:>8}{pct(row['fpr']):>10}"
+            f"  {kind:<20}{n:>7}{row['false_duplicates']:>8}{pct(row['fpr']):>20}{other}"
             f"  {row['natural_near_duplicates']}"
         )
     stories = result["stories"]
@@ -402,7 +463,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"stories: {stories['stories']} for {stories['articles']} articles; duplicates carrying "
         f"their original's story: {pct(stories['duplicates_with_story'])}",
         f"throughput: {result['articles_per_s']} articles/s per worker ({result['seconds']} CPU s "
-        "in dedupe, one process, normalizer excluded)",
+        "in dedupe, one process, normalizer excluded)"
+        + (f"; raw text run: {raw['articles_per_s']} articles/s (one run, not best of 3)" if raw else ""),
         "store at end: "
         + ", ".join(
             f"{k} {n} keys / {result['store_bytes'][k] // 1024} KiB" for k, n in result["store_keys"].items()

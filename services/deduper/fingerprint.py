@@ -18,6 +18,9 @@ text on two sites matches and two texts under one site's heavy chrome do not.
   of the first `lead_tokens` words (a truncated copy shares its original's lead
   exactly, while its whole-body Jaccard can be low); exact hashes of the first 12 and
   24 words find even shorter cuts.
+- `prose`: when the body has list-like rows (table rows, subheads) next to enough prose,
+  the same sketch of the body without them (prose.py): extractors disagree on such
+  lines, and the prose lets a copy that lost them still match (similarity.py).
 - `terms`: MinHash of content words (stop words removed), for same-story similarity.
 - `band_keys`: LSH keys, the partitioning keys of the index (see index.py).
 """
@@ -38,6 +41,7 @@ from services.core.clock import parse_utc
 from services.core.models import Article
 from services.deduper.chrome import strip_chrome, strip_lead
 from services.deduper.params import DedupeParams
+from services.deduper.prose import drop_rows
 
 _U64 = np.uint64
 _DELETE = ".,'‘’‚‛′`´\u00ad\u200b\u200c\u200d\u2060\ufeff"  # inside words: "U.S.", "1,000"
@@ -77,16 +81,29 @@ def normalize_body(body: str, title: str | None = None) -> str:
     text is identical), residual chrome cut (chrome.py; `title` is the headline, cut if
     repeated at the start). All whole-text C-speed passes but the paragraph filter.
     """
+    return normalize_parts(body, title)[0]
+
+
+def normalize_parts(body: str, title: str | None = None) -> tuple[str, str | None]:
+    """(`normalize_body`, the same without its list-like rows) or (text, None) when the
+    body has no rows to drop or too little prose without them (prose.py)."""
     if "&" in body:
         body = html.unescape(body)
     if not body.isascii():
         body = unicodedata.normalize("NFKC", body)
-    body = " ".join(strip_chrome(_PARAGRAPHS.split(body)))
+    paragraphs = strip_chrome(_PARAGRAPHS.split(body))
+    prose = drop_rows(paragraphs)
+    head = normalize_body(title) if title else None
+    full = _words(" ".join(paragraphs), head)
+    return full, (_words(" ".join(prose), head) if prose is not paragraphs else None)
+
+
+def _words(body: str, head: str | None) -> str:
     text = body.casefold().translate(_TABLE)
     if "cent" in text or "pct" in text:
         text = _PERCENT.sub(" % ", text)
     text = " ".join(text.split())
-    return strip_lead(text, normalize_body(title) if title else None)
+    return strip_lead(text, head)
 
 
 def tokens(normalized: str) -> list[str]:
@@ -225,6 +242,22 @@ class Fingerprint:
     terms: np.ndarray  # uint32[story_perm]: content words, for story similarity
     names: tuple[str, ...]  # salient names, most mentioned first
     time: int  # article time, epoch s (published_at, else received_at)
+    prose: Prose | None = None  # the body without its list-like rows, if it has any
+
+
+@dataclass(frozen=True, slots=True)
+class Prose:
+    """The body without its table rows / subheads (prose.py), sketched like the body.
+
+    Only matched against texts that had no rows (an extractor dropped them): two texts
+    that both have rows are compared in full, so different tables under the same
+    boilerplate paragraph never meet on that paragraph alone.
+    """
+
+    content_hash: str
+    n_shingles: int
+    sketch: Sketch
+    positions: np.ndarray
 
 
 def band_keys(sketch: Sketch, params: DedupeParams | None = None) -> list[str]:
@@ -298,23 +331,34 @@ def article_time(article: Article) -> int:
 PREFIX_LEVELS = (12, 24)
 
 
-def fingerprint(article: Article, params: DedupeParams | None = None) -> Fingerprint:
-    p = params or DedupeParams()
-    normalized = normalize_body(article.body or "", article.title)
-    toks = tokens(normalized)
+def _sketch(toks: list[str], p: DedupeParams) -> tuple[int, Sketch, np.ndarray]:
+    """(shingle count, sketch, positions) of a token list."""
     shingles = shingle_hashes(toks, p.shingle_size)
     lead_shingles = max(1, p.lead_tokens - p.shingle_size + 1)
     sig, positions, lead = body_sketch(shingles, p.num_perm, lead_shingles, p.lead_perm)
     prefixes = tuple(
         f"{level}:{content_hash(' '.join(toks[:level]))}" for level in PREFIX_LEVELS if len(toks) >= level
     )
+    return int(shingles.size), Sketch(sig=sig, lead=lead, prefixes=prefixes), positions
+
+
+def fingerprint(article: Article, params: DedupeParams | None = None) -> Fingerprint:
+    p = params or DedupeParams()
+    normalized, prose_text = normalize_parts(article.body or "", article.title)
+    toks = tokens(normalized)
+    n_shingles, sketch, positions = _sketch(toks, p)
+    prose = None
+    if prose_text:
+        n_prose, prose_sketch, prose_positions = _sketch(tokens(prose_text), p)
+        prose = Prose(content_hash(prose_text), n_prose, prose_sketch, prose_positions)
     return Fingerprint(
         content_hash=content_hash(normalized),
         n_tokens=len(toks),
-        n_shingles=int(shingles.size),
-        sketch=Sketch(sig=sig, lead=lead, prefixes=prefixes),
+        n_shingles=n_shingles,
+        sketch=sketch,
         positions=positions,
         terms=minhash(content_terms(toks), p.story_perm, 3),
         names=salient_names(article, max(p.story_names, 8)),
         time=article_time(article),
+        prose=prose,
     )

@@ -21,6 +21,9 @@ Layout (sizes measured for the default params; `v` = params.layout_version):
 | urls    | `i{v}:{article id}`, `u{v}:{url}` | UrlState ~260 B                         |
 | stories | story id                          | StorySummary ~60 B                      |
 
+A body with list-like rows (fingerprint `prose`) is also indexed under the band keys of
+its prose, and its entries carry the prose signature too (+~260 B).
+
 Per unique article (or update): 23 band entries (~11 KB), <= 6 name entries, 2 url
 states, 1 story write; a duplicate writes only its url states and story. Entries carry
 `seen` (the `now` that wrote them): reads ignore and writes drop entries older than
@@ -61,6 +64,10 @@ class BandEntry(msgspec.Struct, array_like=True, frozen=True):
     pos: str  # base64 uint8 per permutation: where its minimum lies, in 256ths of n
     story: str
     version: int = 1
+    # the text without its list-like rows (fingerprint.Prose), when it has rows:
+    prose_n: int = 0
+    prose_sig: str = ""
+    prose_pos: str = ""
 
 
 class StoryEntry(msgspec.Struct, array_like=True, frozen=True):

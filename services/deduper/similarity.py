@@ -9,6 +9,10 @@ verified on the whole body:
   every permutation whose minimum lies before m, and an unrelated text agrees on none.
   This is exact in expectation whatever the length ratio, where containment estimated
   from Jaccard and set sizes is too noisy once the copy is short.
+When exactly one of the two texts has list-like rows (table rows, subheads: prose.py),
+its prose is also compared with the other's full text, and the better match counts: one
+extractor kept the rows, another dropped them. Two texts with rows are compared in full
+only, so a shared paragraph under different tables is never enough.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class Packed:
 
     sig: np.ndarray
     terms: np.ndarray
+    prose: np.ndarray | None = None
 
     @classmethod
     def of(cls, fp: Fingerprint, params: DedupeParams) -> Packed:
@@ -64,6 +69,7 @@ class Packed:
         return cls(
             sig=unpack_sig(pack_sig(fp.sketch.sig, bits), bits),
             terms=unpack_sig(pack_sig(fp.terms, bits), bits),
+            prose=unpack_sig(pack_sig(fp.prose.sketch.sig, bits), bits) if fp.prose else None,
         )
 
 
@@ -76,6 +82,8 @@ class Match:
     prefix: float  # agreement of the shorter text with the longer one's same-length start
     samples: int  # permutations that agreement is measured on
     new_is_shorter: bool
+    n_new: int  # shingles of the two texts compared (the prose of one, if used)
+    n_old: int
 
     def similarity(self, params: DedupeParams) -> float:
         """Jaccard, or the prefix agreement when it is measured on enough permutations."""
@@ -84,28 +92,59 @@ class Match:
 
 
 def compare(fp: Fingerprint, packed: Packed, entry: BandEntry, params: DedupeParams) -> Match:
+    """The full texts' match; if exactly one side has rows, the better of that and its
+    prose against the other's full text (see module docstring)."""
     bits = params.sig_bits
     old = unpack_sig(entry.sig, bits)
-    jaccard = estimate_jaccard(packed.sig, old, bits)
-    if fp.n_shingles <= entry.n:
-        prefix, samples = prefix_agreement(
-            packed.sig, old, unpack_positions(entry.pos, entry.n), fp.n_shingles
+    full = _match(entry, packed.sig, fp.positions, fp.n_shingles, old, entry.pos, entry.n, bits)
+    if fp.prose is not None and packed.prose is not None and not entry.prose_sig:
+        other = _match(
+            entry, packed.prose, fp.prose.positions, fp.prose.n_shingles, old, entry.pos, entry.n, bits
+        )
+    elif entry.prose_sig and fp.prose is None:
+        other = _match(
+            entry,
+            packed.sig,
+            fp.positions,
+            fp.n_shingles,
+            unpack_sig(entry.prose_sig, bits),
+            entry.prose_pos,
+            entry.prose_n,
+            bits,
         )
     else:
-        prefix, samples = prefix_agreement(old, packed.sig, fp.positions + 1, entry.n)
-    return Match(entry, jaccard, prefix, samples, fp.n_shingles <= entry.n)
+        return full
+    return max(full, other, key=lambda m: m.similarity(params))
+
+
+def _match(
+    entry: BandEntry,
+    new: np.ndarray,
+    new_positions: np.ndarray,
+    new_n: int,
+    old: np.ndarray,
+    old_pos: str,
+    old_n: int,
+    bits: int,
+) -> Match:
+    jaccard = estimate_jaccard(new, old, bits)
+    if new_n <= old_n:
+        prefix, samples = prefix_agreement(new, old, unpack_positions(old_pos, old_n), new_n)
+    else:
+        prefix, samples = prefix_agreement(old, new, new_positions + 1, old_n)
+    return Match(entry, jaccard, prefix, samples, new_n <= old_n, new_n, old_n)
 
 
 def is_near_duplicate(match: Match, fp: Fingerprint, params: DedupeParams) -> bool:
     """Same text: near-equal bodies, or one is a cut of the other and the new one adds
     little (a new text much longer than the old one it starts with is `is_superset`)."""
-    if fp.n_shingles < params.min_shingles or match.entry.n < params.min_shingles:
+    if match.n_new < params.min_shingles or match.n_old < params.min_shingles:
         return False
     if match.jaccard >= params.near_jaccard:
         return True
     if match.samples < params.min_prefix_samples or match.prefix < params.near_prefix:
         return False
-    return match.new_is_shorter or fp.n_shingles < params.superset_ratio * match.entry.n
+    return match.new_is_shorter or match.n_new < params.superset_ratio * match.n_old
 
 
 def is_superset(match: Match, fp: Fingerprint, params: DedupeParams) -> bool:
@@ -115,5 +154,5 @@ def is_superset(match: Match, fp: Fingerprint, params: DedupeParams) -> bool:
         not match.new_is_shorter
         and match.samples >= params.min_prefix_samples
         and match.prefix >= params.near_prefix
-        and fp.n_shingles >= params.superset_ratio * match.entry.n
+        and match.n_new >= params.superset_ratio * match.n_old
     )

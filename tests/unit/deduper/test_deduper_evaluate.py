@@ -81,6 +81,10 @@ def test_normalizer_path_when_it_is_importable() -> None:
     assert report["articles"] >= 40
     assert report["near_recall"] >= 0.7
     assert report["negatives"]["same_chrome"]["fpr"] <= 0.05
+    # both figures, side by side: through the normalizer (the stream path) and raw text
+    assert report["raw"]["near_recall"] >= 0.9
+    text = format_report(report)
+    assert "through normalizer" in text and "raw text" in text
 
 
 def test_offline_file_gives_stream_verdicts(tmp_path: Path) -> None:
