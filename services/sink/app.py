@@ -161,12 +161,18 @@ async def sweep_table(name: str, table: Any, limit: datetime) -> int:
             expired.append(key)
         if n % 500 == 499:
             await asyncio.sleep(0)  # a long scan must not stall HTTP reads
+    deleted = 0
     for key in expired:
-        table.pop(key, None)
-    if expired:
-        metrics.STATE_EVICTED.labels(name).inc(len(expired))
-        log.info("retention", extra={"table": name, "deleted": len(expired)})
-    return len(expired)
+        # checked again with no await in between: an agent may have written a newer value
+        # (an update of an old article) while the scan yielded
+        value = table.get(key)
+        if isinstance(value, bytes) and retention.is_expired(name, value, limit):
+            table.pop(key, None)
+            deleted += 1
+    if deleted:
+        metrics.STATE_EVICTED.labels(name).inc(deleted)
+        log.info("retention", extra={"table": name, "deleted": deleted})
+    return deleted
 
 
 def add_http(app: faust.App, settings: SinkSettings, topics: Topics, table: dict[str, Any]) -> None:
