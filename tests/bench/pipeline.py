@@ -158,7 +158,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-rate", type=float, default=400.0, help="cap of the 80%%-of-saturation run")
     parser.add_argument("--latency-seconds", type=float, help="length of each latency run (15; --quick 5)")
     parser.add_argument("--timeout", type=float, help="longest wait for the pipeline (600 s; --quick 120)")
-    parser.add_argument("--plot", type=Path, default=Path("bench-results/bench-latency.png"), help="latency PNG")
+    parser.add_argument(
+        "--plot", type=Path, default=Path("bench-results/bench-latency.png"), help="latency PNG"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small counts, short runs")
     args = parser.parse_args(argv)
     args.count = args.count or (300 if args.quick else 2000)

@@ -108,6 +108,9 @@ def diagnosis(system: System, lines: int = 40) -> str:
     except Exception as exc:  # diagnosis must never hide the real failure
         topics = f"  (could not read topic ends: {exc!r})"
     loud = [line for line in system.logs if '"level":"info"' not in line][-lines:]
-    return "--- log end offsets per topic ---\n" + topics + "\n--- last warnings/errors ---\n" + "\n".join(
-        line[:400] for line in loud
+    return (
+        "--- log end offsets per topic ---\n"
+        + topics
+        + "\n--- last warnings/errors ---\n"
+        + "\n".join(line[:400] for line in loud)
     )

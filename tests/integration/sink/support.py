@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,16 @@ def settled(read: Callable[[], Any], quiet_s: float = 3.0, timeout: float = 90.0
         elif time.monotonic() - since >= quiet_s:
             return now
     raise AssertionError(f"did not settle in {timeout}s: {str(last)[:300]}")
+
+
+@contextmanager
+def killable_cluster(bootstrap: str, root: Path) -> Iterator[SinkCluster]:
+    """A cluster whose workers tests SIGKILL: a short session timeout, because a killed
+    member never says goodbye and the group waits for it."""
+    sink = SinkCluster(
+        bootstrap, root, extra_env={"BROKER_SESSION_TIMEOUT": "8", "BROKER_HEARTBEAT_INTERVAL": "1"}
+    )
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.sink.articles import records, synthetic
 from tests.integration.sink.snapshot import answers
-from tests.integration.sink.support import SinkCluster, latest_ids, settled
+from tests.integration.sink.support import SinkCluster, killable_cluster, latest_ids, settled
 from tests.support.kafka import produce
 
 pytestmark = pytest.mark.kafka
@@ -26,16 +26,8 @@ STORIES = ["story-0", "story-3", "a000001"]
 
 @pytest.fixture(scope="module")
 def cluster(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SinkCluster]:
-    # A short session timeout: the killed member never says goodbye, the group waits for it.
-    sink = SinkCluster(
-        kafka_broker.bootstrap,
-        tmp_path_factory.mktemp("sink-restart"),
-        extra_env={"BROKER_SESSION_TIMEOUT": "8", "BROKER_HEARTBEAT_INTERVAL": "1"},
-    )
-    try:
+    with killable_cluster(kafka_broker.bootstrap, tmp_path_factory.mktemp("sink-restart")) as sink:
         yield sink
-    finally:
-        sink.stop()
 
 
 def test_state_survives_kill_and_restart(cluster: SinkCluster) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from services.core.models import Article
 from tests.integration.sink.articles import records, synthetic
-from tests.integration.sink.support import SinkCluster, get, latest_ids
+from tests.integration.sink.support import SinkCluster, get, killable_cluster, latest_ids
 from tests.support.kafka import produce
 
 pytestmark = pytest.mark.kafka
@@ -35,15 +35,8 @@ SWEEP = {"NEWSFLOW_RETENTION_DAYS": "7", "NEWSFLOW_SWEEP_INTERVAL_S": "2"}
 
 @pytest.fixture(scope="module")
 def cluster(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SinkCluster]:
-    sink = SinkCluster(
-        kafka_broker.bootstrap,
-        tmp_path_factory.mktemp("sink-retention"),
-        extra_env={"BROKER_SESSION_TIMEOUT": "8", "BROKER_HEARTBEAT_INTERVAL": "1"},
-    )
-    try:
+    with killable_cluster(kafka_broker.bootstrap, tmp_path_factory.mktemp("sink-retention")) as sink:
         yield sink
-    finally:
-        sink.stop()
 
 
 def status(base: str, path: str) -> int:
