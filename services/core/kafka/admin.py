@@ -76,8 +76,10 @@ async def _wait_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], dead
     while pending:
         for described in await admin.describe_topics(sorted(pending)):
             partitions = described.get("partitions") or []
-            if described.get("error_code", 0) == 0 and partitions and all(
-                p.get("leader", -1) >= 0 for p in partitions
+            if (
+                described.get("error_code", 0) == 0
+                and partitions
+                and all(p.get("leader", -1) >= 0 for p in partitions)
             ):
                 pending.discard(described["topic"])
         if pending:
