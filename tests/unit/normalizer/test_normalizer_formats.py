@@ -7,16 +7,7 @@ import json
 import pytest
 
 from services.normalizer import NotAnArticle
-from tests.unit.normalizer.normalizer_helpers import norm
-
-P1 = (
-    "Officials said on Monday that the talks would resume next week after a pause of "
-    "several months, according to people familiar with the matter."
-)
-P2 = (
-    "The two delegations are expected to discuss trade, energy and the security of shipping "
-    "routes, the officials said, adding that no date had been fixed."
-)
+from tests.unit.normalizer.normalizer_helpers import P1, P2, norm
 
 PAGE = f"""<!doctype html><html lang="en-GB"><head>
 <title>Talks to resume next week | Example News</title>

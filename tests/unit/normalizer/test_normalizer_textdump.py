@@ -6,16 +6,8 @@ so passing these shows the seed result is not an accident of Trend's layout.
 
 from __future__ import annotations
 
-from tests.unit.normalizer.normalizer_helpers import norm
+from tests.unit.normalizer.normalizer_helpers import P1, P2, norm
 
-P1 = (
-    "Officials said on Monday that the talks would resume next week after a pause of "
-    "several months, according to people familiar with the matter."
-)
-P2 = (
-    "The two delegations are expected to discuss trade, energy and the security of shipping "
-    "routes, the officials said, adding that no date had been fixed."
-)
 P3 = (
     "Analysts said the resumption was a sign that both sides wanted to avoid a new escalation "
     "before the end of the year."
