@@ -43,6 +43,8 @@ class TopicSpec:
     partitions: int
     replication_factor: int
     config: dict[str, str]
+    # an existing topic must have exactly `partitions` (state follows them)
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Topics:
                 "cleanup.policy": "delete",
                 "retention.ms": str(24 * 3600 * 1000),
             },
+            exact=True,
         )
 
     def changelog_spec(self, name: str, kafka: KafkaSettings) -> TopicSpec:
@@ -110,6 +113,7 @@ class Topics:
             partitions=self.settings.partitions,
             replication_factor=self.settings.replication_factor,
             config={"cleanup.policy": "compact", "max.message.bytes": str(kafka.max_message_bytes)},
+            exact=True,
         )
 
     def specs(self, kafka: KafkaSettings) -> list[TopicSpec]:

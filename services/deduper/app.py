@@ -2,14 +2,18 @@
 
 The partitioned design of decide.py on the exactly-once loop (txn.py):
   0. news.categorized (key = article id): fingerprint, lookup keys; the article goes to
-     the gather topic, one Lookup per key to the index topic.
-  1. index topic (key = index key): Lookup -> read this partition's tables, Reply to the
-     gather topic; Update -> apply_update (phase 3 writes land here too).
+     the gather topic, and its keys, grouped by index partition, go to the index topic:
+     one Lookups per partition that holds any of them (explicit partition).
+  1. index topic (one partition's keys): Lookups -> read this partition's tables, one
+     Replies to the gather topic; Updates -> apply_update (phase 3 writes land here too).
   2. gather topic (key = article id|ingest id): collect the article and its replies in
-     the `gather` table; when complete, decide, emit the verdict and the index Updates.
+     the `gather` table; when complete, decide, emit the verdict and the index Updates,
+     again one message per partition.
 Index tables (bands, names, urls, stories) follow the index topic's partitions, the
-`gather` table the gather topic's: any number of workers, every key on one partition.
-Every state change rides in the same transaction as the outputs that depend on it.
+`gather` table the gather topic's: any number of workers, every key on one partition
+(the one a keyed send would pick: state written by older, one-key-per-message versions
+keeps its place). Every state change rides in the same transaction as the outputs that
+depend on it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from services.core import metrics
 from services.core.clock import parse_utc
 from services.core.codec import decode
 from services.core.codec import encode as encode_message
+from services.core.kafka.partitioner import group_by_partition
 from services.core.models import Article, Dedupe
 from services.core.settings import DeduperSettings
 from services.core.state.table import ChangelogTable
@@ -60,6 +65,8 @@ class DeduperApp:
         self.index_topic = f"{group}-index"
         self.gather_topic = f"{group}-gather"
         self.params = DedupeParams.from_window_days(settings.window_days)
+        # the index topic is created with (and checked against) this count: admin.py
+        self.partitions = settings.topics.partitions
         data = settings.data_dir / STAGE
         self.tables = {
             name: ChangelogTable(name, f"{group}-{name}-changelog", data)
@@ -81,18 +88,24 @@ class DeduperApp:
         fp = fingerprint(article, self.params)
         keys = lookup_keys(article, fp, self.params)
         reply_to = f"{article.id}|{article.ingest.id}"
+        keyed = [(key, (table, key)) for table, names in keys.by_table() for key in names]
+        groups = group_by_partition(keyed, self.partitions)
         outputs = [
             Output(
                 self.gather_topic,
                 reply_to.encode(),
-                wire.encode(wire.ArticleIn(msgspec.Raw(record.value), keys.count(), now)),
+                wire.encode(wire.ArticleIn(msgspec.Raw(record.value), len(groups), now)),
             )
         ]
-        for table, names in (("bands", keys.bands), ("names", keys.names), ("urls", keys.urls)):
-            outputs += [
-                Output(self.index_topic, key.encode(), wire.encode(wire.Lookup(table, key, reply_to, now)))  # type: ignore[arg-type]
-                for key in names
-            ]
+        outputs += [
+            Output(
+                self.index_topic,
+                reply_to.encode(),
+                wire.encode(wire.Lookups(batch, reply_to, now)),
+                partition=partition,
+            )
+            for partition, batch in sorted(groups.items())
+        ]
         return outputs
 
     # phase 1 and 3 --------------------------------------------------------------------
@@ -101,13 +114,16 @@ class DeduperApp:
         store = PartitionStore.of(self.tables, record.partition)  # type: ignore[arg-type]
         now = parse_utc(message.now)
         if isinstance(message, wire.Update):
-            apply_update(
-                store, IndexUpdate(message.table, message.key, message.value), now=now, params=self.params
-            )
+            message = wire.Updates([(message.table, message.key, message.value)], message.now)
+        elif isinstance(message, wire.Lookup):
+            message = wire.Lookups([(message.table, message.key)], message.reply_to, message.now)
+        if isinstance(message, wire.Updates):
+            for table, key, value in message.items:
+                apply_update(store, IndexUpdate(table, key, value), now=now, params=self.params)
             outputs = list(store.outputs)
         else:
-            entries = self._read(store, message.table, message.key, now)
-            reply = wire.Reply(message.table, message.key, entries)
+            items = [(table, key, self._read(store, table, key, now)) for table, key in message.keys]
+            reply = wire.Replies(items)
             outputs = [Output(self.gather_topic, message.reply_to.encode(), wire.encode(reply))]
         return outputs + self._maybe_sweep(record.partition, now)
 
@@ -142,7 +158,9 @@ class DeduperApp:
             pending.article, pending.expected, pending.now = message.article, message.expected, message.now
         else:
             pending.received += 1
-            pending.replies.setdefault(message.table, {})[message.key] = message.entries
+            items = message.items if isinstance(message, wire.Replies) else [_one(message)]
+            for table, index_key, entries in items:
+                pending.replies.setdefault(table, {})[index_key] = entries
         if not pending.complete():
             return [gather.put(record.partition, key, wire.encode(pending))]
         return [gather.delete(record.partition, key), *self._decide(pending)]
@@ -165,10 +183,22 @@ class DeduperApp:
         judged = msgspec.structs.replace(article, dedupe=verdict)
         target = self.topics.duplicates if verdict.status == "duplicate" else self.topics.articles
         outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
-        for update in index_updates(article, fp, verdict, now=now, params=self.params, keys=keys):
-            message = wire.Update(update.table, update.key, update.value, pending.now)
-            outputs.append(Output(self.index_topic, update.key.encode(), wire.encode(message)))
+        updates = index_updates(article, fp, verdict, now=now, params=self.params, keys=keys)
+        groups = group_by_partition(((u.key, tuple(u)) for u in updates), self.partitions)
+        outputs += [
+            Output(
+                self.index_topic,
+                judged.id.encode(),
+                wire.encode(wire.Updates(batch, pending.now)),  # type: ignore[arg-type]
+                partition=partition,
+            )
+            for partition, batch in sorted(groups.items())
+        ]
         return outputs
+
+
+def _one(reply: wire.Reply) -> tuple[str, str, list[Any]]:
+    return reply.table, reply.key, reply.entries
 
 
 def build(settings: DeduperSettings) -> tuple[TransactionalStage, list[str]]:

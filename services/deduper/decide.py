@@ -50,6 +50,7 @@ from services.deduper.index import (
     InMemoryStore,
     StoryEntry,
     StorySummary,
+    TableName,
     UrlState,
     apply_update,
     epoch,
@@ -82,6 +83,9 @@ class LookupKeys:
 
     def count(self) -> int:
         return len(self.bands) + len(self.names) + len(self.urls)
+
+    def by_table(self) -> list[tuple[TableName, list[str]]]:
+        return [("bands", self.bands), ("names", self.names), ("urls", self.urls)]
 
 
 @dataclass(slots=True)

@@ -1,12 +1,16 @@
 """Messages on the deduper's internal topics (the partitioned design in decide.py).
 
-  `<group>-index`  key = index key:  Lookup (phase 1: read) and Update (phase 3: write)
-  `<group>-gather` key = gather key: ArticleIn (phase 0) and Reply (phase 1 answers)
+  `<group>-index`  one partition's keys: Lookups (phase 1: read), Updates (phase 3: write)
+  `<group>-gather` key = gather key:     ArticleIn (phase 0), Replies (phase 1 answers)
 
+An article has ~30 index keys; they are batched per index partition (the partition a
+keyed send would pick, services.core.kafka.partitioner), so an article costs at most
+one Lookups, one Replies and one Updates per partition instead of one of each per key.
 One index topic carries both reads and writes so the four index tables follow one
 topic's partitions and a key's reads and writes are applied in arrival order.
 Every message carries `now` (the article's ingest time), so a replayed batch gives
-the same verdicts and writes as the first run.
+the same verdicts and writes as the first run. The single-key forms (Lookup, Update,
+Reply) of earlier versions are still read, so an upgrade needs no drained topics.
 """
 
 from __future__ import annotations
@@ -18,14 +22,29 @@ import msgspec
 from services.deduper.index import TableName
 
 
-class Lookup(msgspec.Struct, tag="lookup"):
+class Lookups(msgspec.Struct, tag="lookups"):
+    keys: list[tuple[TableName, str]]  # all on the message's partition
+    reply_to: str  # gather key
+    now: str
+
+
+class Updates(msgspec.Struct, tag="updates"):
+    items: list[tuple[TableName, str, Any]]  # (table, key, value), all on this partition
+    now: str
+
+
+class Replies(msgspec.Struct, tag="replies"):
+    items: list[tuple[TableName, str, list[Any]]]  # (table, key, live entries)
+
+
+class Lookup(msgspec.Struct, tag="lookup"):  # earlier versions: one key per message
     table: TableName
     key: str
     reply_to: str  # gather key
     now: str
 
 
-class Update(msgspec.Struct, tag="update"):
+class Update(msgspec.Struct, tag="update"):  # earlier versions
     table: TableName
     key: str
     value: Any
@@ -34,11 +53,11 @@ class Update(msgspec.Struct, tag="update"):
 
 class ArticleIn(msgspec.Struct, tag="article"):
     article: msgspec.Raw
-    expected: int  # how many Replies complete this article
+    expected: int  # how many reply messages complete this article
     now: str
 
 
-class Reply(msgspec.Struct, tag="reply"):
+class Reply(msgspec.Struct, tag="reply"):  # earlier versions
     table: TableName
     key: str
     entries: list[Any]
@@ -57,8 +76,8 @@ class Pending(msgspec.Struct):
         return bytes(self.article) != b"null" and self.received >= self.expected
 
 
-IndexMessage = Lookup | Update
-GatherMessage = ArticleIn | Reply
+IndexMessage = Lookups | Updates | Lookup | Update
+GatherMessage = ArticleIn | Replies | Reply
 
 index_decoder = msgspec.json.Decoder(IndexMessage)
 gather_decoder = msgspec.json.Decoder(GatherMessage)

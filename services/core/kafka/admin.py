@@ -72,7 +72,8 @@ async def _wait_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], dead
     keeps a wrong partition count for it until its next metadata refresh.
     """
     loop = asyncio.get_running_loop()
-    pending = {s.name for s in specs}
+    by_name = {s.name: s for s in specs}
+    pending = set(by_name)
     while pending:
         for described in await admin.describe_topics(sorted(pending)):
             partitions = described.get("partitions") or []
@@ -81,11 +82,22 @@ async def _wait_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], dead
                 and partitions
                 and all(p.get("leader", -1) >= 0 for p in partitions)
             ):
+                _check_partitions(by_name[described["topic"]], len(partitions))
                 pending.discard(described["topic"])
         if pending:
             if loop.time() > deadline:
                 raise TopicCreationError(f"topics not visible in metadata: {sorted(pending)}")
             await asyncio.sleep(0.1)
+
+
+def _check_partitions(spec: TopicSpec, found: int) -> None:
+    """State topics must match the settings: keys are placed by `hash % partitions`."""
+    if spec.exact and found != spec.partitions:
+        raise TopicCreationError(
+            f"topic {spec.name} has {found} partitions but NEWSFLOW_TOPICS__PARTITIONS is "
+            f"{spec.partitions}; state topics cannot change their partition count in place "
+            "(use a new group/prefix, or set the setting back)"
+        )
 
 
 def _raise_for_errors(response: object) -> None:

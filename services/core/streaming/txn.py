@@ -316,7 +316,8 @@ class TransactionalStage:
                         )
                         if out.partition is not None and out.topic not in self.sources:
                             changelog_sends.append((out.topic, out.partition, future))
-                    observed.extend(o for o in outputs if o.partition is None)
+                    # state changelogs are not messages; batched internal ones are
+                    observed.extend(o for o in outputs if o.partition is None or o.topic in self.sources)
                     offsets[tp] = message.offset + 1
             await producer.send_offsets_to_transaction(offsets, self.group)
             await producer.commit_transaction()

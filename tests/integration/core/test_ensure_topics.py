@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.core.kafka.admin import ensure_topics
+from services.core.kafka.admin import TopicCreationError, ensure_topics
 from services.core.settings import KafkaSettings
 from services.core.topics import TopicSpec
 
@@ -34,3 +34,16 @@ async def test_topics_are_visible_with_all_partitions_when_ensure_topics_returns
     finally:
         await consumer.stop()
     assert await ensure_topics(kafka, specs) == []  # existing topics: nothing created, no wait
+
+
+async def test_a_state_topic_with_another_partition_count_is_refused(
+    kafka_broker: Any, unique_name: Callable[[str], str]
+) -> None:
+    """Keys are placed by hash % partitions: a changelog or repartition topic created with
+    another count would silently split a key's state, so starting must fail, clearly."""
+    kafka = KafkaSettings(bootstrap_servers=kafka_broker.bootstrap)
+    name = unique_name("state")
+    await ensure_topics(kafka, [TopicSpec(name, 3, 1, {})])
+    assert await ensure_topics(kafka, [TopicSpec(name, 6, 1, {})]) == []  # contract topic: tolerated
+    with pytest.raises(TopicCreationError, match=r"has 3 partitions .* is 6"):
+        await ensure_topics(kafka, [TopicSpec(name, 6, 1, {}, exact=True)])

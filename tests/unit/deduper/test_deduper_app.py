@@ -1,0 +1,121 @@
+"""The deduper's three handlers, wired in-process: a tiny router stands in for the
+internal topics (messages go to the partition a keyed send would pick, or the explicit
+one), tables are the real ChangelogTables on disk. The broker-level behaviour
+(transactions, two workers, kill and restart) is in tests/integration/deduper."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from services.core.codec import encode
+from services.core.kafka.partitioner import hash_partition
+from services.core.models import Article
+from services.core.settings import DeduperSettings
+from services.core.streaming.stage import Output
+from services.core.streaming.txn import InRecord
+from services.deduper import wire
+from services.deduper.app import DeduperApp
+from tests.unit.deduper.deduper_helpers import FLOODS, MARKETS, article, later, seed_body
+
+PARTITIONS = 6
+
+
+class Router:
+    """Delivers every output to the handler that consumes its topic, in order."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        settings = DeduperSettings(data_dir=tmp_path, topics={"partitions": PARTITIONS})  # type: ignore[arg-type]
+        self.app = DeduperApp(settings)
+        self.internal = {self.app.index_topic, self.app.gather_topic}
+        self.emitted: list[Output] = []
+        self.delivered: dict[str, int] = {self.app.index_topic: 0, self.app.gather_topic: 0}
+
+    def run(self, first: InRecord) -> None:
+        queue = deque([first])
+        while queue:
+            record = queue.popleft()
+            for table in self.app.tables.values():
+                table.begin_record()
+            outputs = self.app.handle(record)
+            for table in self.app.tables.values():
+                table.commit({})
+            for out in outputs:
+                if out.topic in self.internal:
+                    self.delivered[out.topic] += 1
+                    queue.append(self._record(out))
+                elif not out.topic.endswith("-changelog"):
+                    self.emitted.append(out)
+
+    def _record(self, out: Output) -> InRecord:
+        assert out.value is not None
+        partition = out.partition
+        if partition is None:
+            assert out.key is not None
+            partition = hash_partition(out.key, PARTITIONS)
+        return InRecord(out.topic, partition, 0, out.key, out.value)
+
+    def send(self, item: Article) -> dict[str, object]:
+        before = len(self.emitted)
+        self.run(InRecord(self.app.topics.categorized, 0, 0, item.id.encode(), encode(item)))
+        verdicts = [msgspec.json.decode(o.value or b"") for o in self.emitted[before:]]
+        assert len(verdicts) == 1, verdicts
+        return verdicts[0]["dedupe"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def router(tmp_path: Path) -> Router:
+    return Router(tmp_path)
+
+
+def test_one_lookup_and_one_reply_per_index_partition_not_per_key(router: Router) -> None:
+    item = article("a1", MARKETS, url="https://wire.example/markets")
+    outputs = router.app.on_article(InRecord(router.app.topics.categorized, 0, 0, b"a1", encode(item)))
+    gather, *lookups = outputs
+    assert gather.topic == router.app.gather_topic
+    expected = wire.gather_decoder.decode(gather.value or b"").expected  # type: ignore[union-attr]
+    assert expected == len(lookups) <= PARTITIONS
+    keys = [key for out in lookups for _, key in wire.index_decoder.decode(out.value or b"").keys]  # type: ignore[union-attr]
+    assert len(keys) > PARTITIONS  # ~30 keys travel in at most 6 messages
+    for out in lookups:
+        batch = wire.index_decoder.decode(out.value or b"")
+        assert {hash_partition(key.encode(), PARTITIONS) for _, key in batch.keys} == {out.partition}  # type: ignore[union-attr]
+
+
+def test_verdicts_across_partitions(router: Router) -> None:
+    assert router.send(article("a1", MARKETS, url="https://wire.example/markets"))["status"] == "unique"
+    assert (
+        router.send(article("f1", FLOODS, url="https://wire.example/floods", at=later(minutes=5)))["status"]
+        == "unique"
+    )
+    copy = router.send(article("a2", MARKETS, url="https://other.example/oil", at=later(hours=1)))
+    assert (copy["status"], copy["duplicate_of"]) == ("duplicate", "a1")
+    again = router.send(article("a1", MARKETS, url="https://wire.example/markets", at=later(hours=2)))
+    assert again["status"] == "duplicate"
+    edited = MARKETS.replace("Vienna", "Vienna on Monday evening").replace("December", "November")
+    update = router.send(article("a1", edited + "\n\n" + seed_body(), url="https://wire.example/markets"))
+    assert update["status"] == "update"
+    # per article: <= 6 lookups + <= 6 replies + <= 6 update batches, never one per key
+    assert router.delivered[router.app.index_topic] <= 5 * 2 * PARTITIONS
+
+
+def test_single_key_messages_of_earlier_versions_are_still_answered(router: Router) -> None:
+    """In-flight Lookup/Update/Reply from before the upgrade keep working."""
+    router.send(article("a1", MARKETS, url="https://wire.example/markets"))
+    key = "i1:a1"
+    partition = hash_partition(key.encode(), PARTITIONS)
+    lookup = wire.Lookup("urls", key, "x|y", "2024-05-06T10:00:00Z")
+    (reply,) = router.app.on_index(
+        InRecord(router.app.index_topic, partition, 0, key.encode(), wire.encode(lookup))
+    )
+    decoded = wire.gather_decoder.decode(reply.value or b"")
+    assert isinstance(decoded, wire.Replies)
+    [(table, got_key, entries)] = decoded.items
+    assert (table, got_key) == ("urls", key) and entries and entries[0][0] == "a1"
+    update = wire.Update("urls", "i1:zz", ["zz", "h", 1, "", 1715000000, ""], "2024-05-06T10:00:00Z")
+    zz = hash_partition(b"i1:zz", PARTITIONS)
+    router.run(InRecord(router.app.index_topic, zz, 0, b"i1:zz", wire.encode(update)))
+    assert router.app.tables["urls"].get(zz, b"i1:zz") is not None
