@@ -27,6 +27,18 @@ PROCESSING = Histogram(
     ["stage"],
     buckets=LATENCY_BUCKETS,
 )
+TRANSACTION_SECONDS = Histogram(
+    "newsflow_transaction_seconds",
+    "One exactly-once batch: begin, process, send, commit (transactional stages).",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+)
+BATCH_RECORDS = Histogram(
+    "newsflow_batch_records",
+    "Input records per transaction (transactional stages).",
+    ["stage"],
+    buckets=(1, 5, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+)
 E2E_LATENCY = Histogram(
     "newsflow_e2e_latency_seconds",
     "From ingest.received_at to the message leaving this stage (sink: visible in the API).",

@@ -154,19 +154,28 @@ class DeduperApp:
         key = record.key or b""
         stored = gather.get(record.partition, key)
         pending = wire.pending_decoder.decode(stored) if stored else wire.Pending()
+        outputs: list[Output] = []
         if isinstance(message, wire.ArticleIn):
-            pending.article, pending.expected, pending.now = message.article, message.expected, message.now
+            pending.expected, pending.now = message.expected, message.now
+            outputs.append(gather.put(record.partition, wire.article_key(key), bytes(message.article)))
         else:
             pending.received += 1
             items = message.items if isinstance(message, wire.Replies) else [_one(message)]
             for table, index_key, entries in items:
                 pending.replies.setdefault(table, {})[index_key] = entries
         if not pending.complete():
-            return [gather.put(record.partition, key, wire.encode(pending))]
-        return [gather.delete(record.partition, key), *self._decide(pending)]
+            return [*outputs, gather.put(record.partition, key, wire.encode(pending))]
+        article = bytes(pending.article)
+        if article == b"null":  # stored apart (see Pending): staged or committed
+            article = gather.get(record.partition, wire.article_key(key)) or b"null"
+        outputs += [
+            gather.delete(record.partition, key),
+            gather.delete(record.partition, wire.article_key(key)),
+        ]
+        return [*outputs, *self._decide(pending, article)]
 
-    def _decide(self, pending: wire.Pending) -> list[Output]:
-        article = decode(bytes(pending.article), Article)
+    def _decide(self, pending: wire.Pending, raw_article: bytes) -> list[Output]:
+        article = decode(raw_article, Article)
         now = parse_utc(pending.now)
         fp = fingerprint(article, self.params)
         keys = lookup_keys(article, fp, self.params)

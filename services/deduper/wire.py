@@ -64,16 +64,27 @@ class Reply(msgspec.Struct, tag="reply"):  # earlier versions
 
 
 class Pending(msgspec.Struct):
-    """Gather state of one article: what arrived so far (a changelog table value)."""
+    """Gather state of one article: what arrived so far (a changelog table value).
+
+    The article itself is stored once under its own key (`article_key`), not in here:
+    this value is rewritten on every reply, and copying a whole article into the
+    changelog each time cost more than the lookups themselves. Earlier versions kept
+    it in `article`; such values are still read.
+    """
 
     article: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))  # no Raw|None
-    expected: int = -1
+    expected: int = -1  # set by ArticleIn: the article has arrived
     now: str = ""
     received: int = 0
     replies: dict[str, dict[str, list[Any]]] = msgspec.field(default_factory=dict)
 
     def complete(self) -> bool:
-        return bytes(self.article) != b"null" and self.received >= self.expected
+        return self.expected >= 0 and self.received >= self.expected
+
+
+def article_key(gather_key: bytes) -> bytes:
+    """Where the gather table keeps the article of a pending gather key."""
+    return b"article:" + gather_key
 
 
 IndexMessage = Lookups | Updates | Lookup | Update

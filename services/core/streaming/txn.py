@@ -298,6 +298,7 @@ class TransactionalStage:
     async def _process(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
         assert self.consumer is not None
         producer = await self._ready_producer()
+        started = time.perf_counter()
         try:
             await producer.begin_transaction()
         except BaseException:
@@ -324,6 +325,8 @@ class TransactionalStage:
         except BaseException:
             await self._abort(producer, batch)
             raise
+        metrics.TRANSACTION_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        metrics.BATCH_RECORDS.labels(self.service).observe(sum(len(m) for m in batch.values()))
         self.committed.update(offsets)
         self._commit_tables(changelog_sends)
         observe_outputs(self.service, observed)

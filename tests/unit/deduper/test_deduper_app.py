@@ -119,3 +119,31 @@ def test_single_key_messages_of_earlier_versions_are_still_answered(router: Rout
     zz = hash_partition(b"i1:zz", PARTITIONS)
     router.run(InRecord(router.app.index_topic, zz, 0, b"i1:zz", wire.encode(update)))
     assert router.app.tables["urls"].get(zz, b"i1:zz") is not None
+
+
+def test_the_article_is_stored_once_and_the_gather_state_is_gone_after_the_verdict(router: Router) -> None:
+    item = article("a1", MARKETS, url="https://wire.example/markets")
+    gather = router.app.tables["gather"]
+    record = InRecord(router.app.topics.categorized, 0, 0, b"a1", encode(item))
+    article_in, *_ = router.app.on_article(record)
+    partition = hash_partition(article_in.key or b"", PARTITIONS)
+    writes = router.app.on_gather(router._record(article_in))
+    raw_copies = [w for w in writes if w.value and encode(item) in w.value]
+    assert [w.key for w in raw_copies] == [wire.article_key(article_in.key or b"")]
+    gather.rollback()
+    router.send(item)
+    assert list(gather.items(partition)) == []
+
+
+def test_a_pending_value_of_earlier_versions_with_the_article_inside_still_completes(router: Router) -> None:
+    item = article("a1", MARKETS, url="https://wire.example/markets")
+    key = b"a1|ingest-a1"
+    partition = hash_partition(key, PARTITIONS)
+    old = wire.Pending(article=msgspec.Raw(encode(item)), expected=1, now="2024-05-06T09:00:00Z")
+    router.app.tables["gather"].put(partition, key, wire.encode(old))
+    router.app.tables["gather"].commit({})
+    outputs = router.app.on_gather(
+        InRecord(router.app.gather_topic, partition, 0, key, wire.encode(wire.Replies([])))
+    )
+    verdicts = [o for o in outputs if o.topic == router.app.topics.articles]
+    assert len(verdicts) == 1 and msgspec.json.decode(verdicts[0].value or b"")["id"] == "a1"
