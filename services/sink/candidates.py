@@ -6,15 +6,21 @@ an article is never compared with "all articles"; it is compared with the recent
 articles that share one of its *index keys* (story, topic, country, name, place,
 keyword, and title: its own title and the titles of the publisher's related links).
 
-    news.articles (key id) --Features--> rel-index topic (key = index key, one message per key)
-    rel-index agent: pool[key] = the POOL_SIZE newest Features under that key
-        score new article X against each pool member C, both directions, then
-        -> rel-offers (key X.id): X's top k from this pool          (forward, one message)
-        -> rel-offers (key C.id): X for the REVERSE best C's          (reverse, few messages)
-        and X joins the pool (an update replaces the older version).
+    news.articles (key id) --Features--> rel-index topic: one IndexBatch per partition
+        holding the article's index keys of that partition (services.sink.wire)
+    rel-index agent, per batch:
+        per key: pool[key] = the POOL_SIZE newest Features under that key, X joined
+        score new article X once against each distinct member C of those pools (both
+        directions; the pools overlap), then
+        -> X's top k over the pools' union                        (forward offer)
+        -> X to each pool's REVERSE_PER_KEY best C's, once per C   (reverse offers)
+        -> rel-offers topic: one OfferBatch per partition of the offers' targets
     rel-offers agent: related[id] = merge of every offer, best k, on the id's partition
-        -> news.related (compacted) when the list changed.
+        -> news.related (compacted) once per batch for each list that changed.
 
+The lists are the same as when every key was its own message scored alone: the top k
+of a union is the merge of the per-pool top ks, and a pair always scores the same (one
+nuance: a member held in two versions by different pools is scored in its newest).
 Each pool is bounded, so the work per article is bounded (keys x pool), hot keys stay
 hot only up to POOL_SIZE, and "recent ones preferred" comes for free: old articles fall
 out of the pools. Any pair sharing an index key is scored exactly as the offline
@@ -27,6 +33,10 @@ for an older version are dropped.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
+from typing import NamedTuple
+
 import msgspec
 
 from services.core.models import RelatedItem
@@ -38,7 +48,7 @@ LIMITS = {"story": 1, "topic": 4, "country": 3, "name": 6, "place": 3, "kw": 6, 
 
 
 class Offer(msgspec.Struct, kw_only=True):
-    """rel-offers value (key = target article id): candidates for one article's list."""
+    """Candidates for one article's related list (travels in a wire.OfferBatch)."""
 
     target: str
     version: int
@@ -54,8 +64,6 @@ class RelatedState(msgspec.Struct, kw_only=True):
 
 
 _pool = msgspec.json.Decoder(list[Features])
-_features = msgspec.json.Decoder(Features)
-_offer = msgspec.json.Decoder(Offer)
 _state = msgspec.json.Decoder(RelatedState)
 
 
@@ -79,14 +87,6 @@ def decode_pool(data: bytes | None) -> list[Features]:
     return _pool.decode(data) if data else []
 
 
-def decode_features(data: bytes) -> Features:
-    return _features.decode(data)
-
-
-def decode_offer(data: bytes) -> Offer:
-    return _offer.decode(data)
-
-
 def decode_state(data: bytes | None) -> RelatedState | None:
     return _state.decode(data) if data else None
 
@@ -101,32 +101,89 @@ def join_pool(pool: list[Features], new: Features, size: int = POOL_SIZE) -> lis
     return kept[:size]
 
 
-def score_in_pool(new: Features, pool: list[Features], k: int, reverse: int = REVERSE_PER_KEY) -> list[Offer]:
-    """Offers from one pool: first the new article's own top k, then the reverse ones."""
+class Scored(NamedTuple):
+    """One pool member scored against the new article, in both directions."""
+
+    member: Features
+    forward: float  # the member as related to the new article
+    forward_reason: str
+    backward: float  # the new article as related to the member
+    backward_reason: str
+
+
+def distinct_members(new: Features, pools: Iterable[list[Features]]) -> list[Features]:
+    """Each member of the pools once, the new article excluded.
+
+    Pools of one article overlap a lot (its topic, country and name pools hold the same
+    articles), so scoring per distinct member instead of per (pool, member) saves most
+    of the work. A member seen in two versions (an update re-indexed under other keys)
+    counts with its newest.
+    """
+    chosen: dict[str, Features] = {}
+    for pool in pools:
+        for f in pool:
+            known = chosen.get(f.id)
+            if f.id != new.id and (known is None or f.version > known.version):
+                chosen[f.id] = f
+    return list(chosen.values())
+
+
+def score_members(me: Prepared, members: Iterable[Features]) -> dict[str, Scored]:
+    """score_both of the new article (prepared) against each member, by member id."""
+    out = {}
+    for f in members:
+        (fwd, fwd_reason), (bwd, bwd_reason) = score_both(me, prepare(f))
+        out[f.id] = Scored(f, fwd, fwd_reason, bwd, bwd_reason)
+    return out
+
+
+def pool_offers(
+    new: Features,
+    pools: list[list[Features]],
+    scores: dict[str, Scored],
+    k: int,
+    reverse: int = REVERSE_PER_KEY,
+) -> list[Offer]:
+    """Offers from scored pools: first the new article's own top k, then the reverse ones.
+
+    Forward: top k over the union of the pools, which is what merging one top k per
+    pool gives (related lists merge offers by id and keep the best k). Reverse: per pool
+    its best `reverse` members by how related the new article is to them (as when each
+    pool was scored alone), each member told once, best first.
+    """
     if k <= 0:
         return []
-    me = prepare(new)
-    others: list[Prepared] = [prepare(f) for f in pool if f.id != new.id]
+    ranked = sorted((s for s in scores.values() if s.forward > 0), key=lambda s: (-s.forward, s.member.id))
     offers = []
-    forward_items = []
-    backward = []
-    for other in others:  # one pass scores both directions (same results as rank())
-        (fwd, fwd_reason), (bwd, bwd_reason) = score_both(me, other)
-        if fwd > 0:
-            forward_items.append(
-                RelatedItem(id=other.features.id, score=fwd, reason=fwd_reason, title=other.features.title)
-            )
-        if bwd > 0:
-            backward.append((bwd, bwd_reason, other.features))
-    forward_items.sort(key=lambda item: (-item.score, item.id))
-    forward = forward_items[:k]
-    if forward:
-        offers.append(Offer(target=new.id, version=new.version, items=forward))
-    backward.sort(key=lambda t: (-t[0], t[2].id))
-    for value, reason, other_f in backward[:reverse]:
-        item = RelatedItem(id=new.id, score=value, reason=reason, title=new.title)
-        offers.append(Offer(target=other_f.id, version=other_f.version, items=[item]))
+    if ranked:
+        items = [
+            RelatedItem(id=s.member.id, score=s.forward, reason=s.forward_reason, title=s.member.title)
+            for s in ranked[:k]
+        ]
+        offers.append(Offer(target=new.id, version=new.version, items=items))
+    told: dict[str, Scored] = {}
+    for pool in pools:
+        backward = [scores[f.id] for f in pool if f.id != new.id and scores[f.id].backward > 0]
+        for s in heapq.nsmallest(reverse, backward, key=lambda s: (-s.backward, s.member.id)):
+            told[s.member.id] = s
+    for s in sorted(told.values(), key=lambda s: (-s.backward, s.member.id)):
+        item = RelatedItem(id=new.id, score=s.backward, reason=s.backward_reason, title=new.title)
+        offers.append(Offer(target=s.member.id, version=s.member.version, items=[item]))
     return offers
+
+
+def score_pools(
+    new: Features, pools: list[list[Features]], k: int, reverse: int = REVERSE_PER_KEY
+) -> list[Offer]:
+    """All offers of a new article scored against several pools at once (each member once)."""
+    if k <= 0:
+        return []
+    return pool_offers(new, pools, score_members(prepare(new), distinct_members(new, pools)), k, reverse)
+
+
+def score_in_pool(new: Features, pool: list[Features], k: int, reverse: int = REVERSE_PER_KEY) -> list[Offer]:
+    """Offers from one pool: the per-key definition the batched scoring must agree with."""
+    return score_pools(new, [pool], k, reverse)
 
 
 def apply_offer(state: RelatedState | None, offer: Offer, k: int, now: str) -> RelatedState | None:

@@ -24,7 +24,7 @@ import orjson
 from services.core.clock import utc_iso
 from services.core.codec import encode
 from services.core.models import Article, Dedupe, Extraction, IngestMeta, Place
-from services.sink import candidates, handlers
+from services.sink import candidates, handlers, wire
 from services.sink.related import WEIGHTS, Prepared, features, parts, prepare, rank, score_prepared
 
 DEFAULT_LIMIT = 2000
@@ -123,20 +123,15 @@ def simulate_stream(articles: list[Article], k: int) -> dict[str, list[str]]:
     """
     pools: dict[bytes, bytes] = {}
     lists: dict[bytes, bytes] = {}
-    offers: list[tuple[bytes, bytes]] = []
+    here = handlers.Here(partition=0, partitions=1)  # one partition: one batch per article
     for article in sorted(articles, key=lambda a: (a.published_at or "", a.id)):
         extract = features(article)
-        packed = encode(extract)
-        for key in (k_.encode() for k_ in candidates.index_keys(extract)):
-            step = handlers.on_index(key, packed, pools.get(key), k)
-            if step.store is not None:
-                pools[key] = step.store
-            offers += [(send.key, send.value) for send in step.sends]
-        for target, value in offers:
-            step = handlers.on_offer(target, value, lists.get(target), k, "2026-01-01T00:00:00Z")
-            if step.store is not None:
-                lists[target] = step.store
-        offers.clear()
+        batch = encode(wire.IndexBatch(keys=candidates.index_keys(extract), features=extract))
+        step = handlers.combined(handlers.on_index(article.id.encode(), batch, pools.get, here, k))
+        pools.update(step.stores)
+        for send in step.sends:
+            offered = handlers.on_offers(send.key, send.value, lists.get, here, k, "2026-01-01T00:00:00Z")
+            lists.update(handlers.combined(offered).stores)
     out = {}
     for key, value in lists.items():
         state = candidates.decode_state(value)

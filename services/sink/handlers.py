@@ -1,34 +1,44 @@
-"""What each sink agent does with one message: pure functions from bytes to a `Step`.
+"""What each sink agent does with one message: pure functions from bytes to `Step`s.
 
-The faust shell (services.sink.app) reads the table value for the message key, calls
-one of these, writes `Step.store` back under the same key (so on the partition that owns
-it) and sends `Step.sends`. Anything raised here becomes a news.dlq record with stage
-"sink" and the partition goes on. No Kafka, no faust: unit tests call these directly.
+The faust shell (services.sink.app) hands a handler the message, a `read` function for
+its table and `Here` (the message's partition, of how many); the handler returns the
+table values to write (`Step.stores`, keys of that partition only) and the messages
+to send (`Step.sends`). Batched messages (services.sink.wire) are handled as a
+generator of small Steps, one per key or slice of scoring, so the shell can let HTTP
+reads run between them; it writes nothing until the last Step is out, so a message
+that fails midway leaves no trace. Each table key is read and written at most once
+per message. Anything raised here becomes a news.dlq record with stage "sink" and the
+partition goes on. No Kafka, no faust: unit tests call these directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import msgspec
 
 from services.core.codec import decode, encode
 from services.core.exceptions import NewsflowError
+from services.core.kafka.partitioner import group_by_partition, hash_partition
 from services.core.models import Article, ArticleSummary, LatestView, RelatedList
-from services.sink import candidates, views
-from services.sink.related import features
+from services.sink import candidates, views, wire
+from services.sink.related import features, prepare
 
 STORY_SIZE = 100  # articles kept per story, newest first
+SCORE_SLICE = 48  # pool members scored between two pauses (~0.6 ms)
 
 # Roles of the topics a step sends to; the shell maps them to topic names.
 VIEWS, STORIES, INDEX, OFFERS, LATEST, RELATED = "views", "stories", "index", "offers", "latest", "related"
+
+Read = Callable[[bytes], bytes | None]
 
 _summary = msgspec.json.Decoder(ArticleSummary)
 _summaries = msgspec.json.Decoder(list[ArticleSummary])
 
 
 class SinkError(NewsflowError):
-    """A news.articles message the sink must not store (goes to news.dlq)."""
+    """A message the sink must not store (goes to news.dlq)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -40,83 +50,159 @@ class Send:
     role: str
     key: bytes
     value: bytes
+    partition: int | None = None  # a batch for one partition's keys; None: by key
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """The new table value (None: leave it) and the messages to send, in order."""
+    """Table values to write (key, value) and messages to send, in order."""
 
-    store: bytes | None = None
+    stores: list[tuple[bytes, bytes]] = field(default_factory=list)
     sends: list[Send] = field(default_factory=list)
     received_at: str | None = None  # the article's ingest time, for the e2e latency metric
+
+
+@dataclass(frozen=True, slots=True)
+class Here:
+    """Where the message being handled lives: its table writes must stay on `partition`."""
+
+    partition: int
+    partitions: int
+
+    def check(self, keys: Iterable[bytes]) -> None:
+        """Refuse keys of another partition: their rows would be stored where no read looks."""
+        for key in keys:
+            if hash_partition(key, self.partitions) != self.partition:
+                raise SinkError("wrong_partition", f"key {key!r} is not on partition {self.partition}")
+
+
+def combined(steps: Iterable[Step]) -> Step:
+    """All Steps of one message as one (tests and the offline simulation)."""
+    stores: list[tuple[bytes, bytes]] = []
+    sends: list[Send] = []
+    received_at = None
+    for step in steps:
+        stores += step.stores
+        sends += step.sends
+        received_at = received_at or step.received_at
+    return Step(stores, sends, received_at)
 
 
 def decode_summaries(data: bytes | None) -> list[ArticleSummary]:
     return _summaries.decode(data) if data else []
 
 
-def on_article(key: bytes | None, value: bytes, stored: bytes | None) -> Step:
+def batched(
+    role: str, key: bytes, keys: list[str], partitions: int, pack: Callable[[list[str]], bytes]
+) -> list[Send]:
+    """One message per partition of `keys`, sent there, carrying that partition's keys."""
+    groups = group_by_partition(((k, k) for k in keys), partitions)
+    return [Send(role, key, pack(group), partition) for partition, group in groups.items()]
+
+
+def on_article(key: bytes | None, value: bytes, stored: bytes | None, partitions: int) -> Step:
     """news.articles -> articles table; fan out to views, story, related index keys."""
     article = decode(value, Article)
-    if key != article.id.encode():
+    if key is None or key != article.id.encode():
         raise SinkError("key_mismatch", f"record key {key!r} is not the article id {article.id!r}")
     if article.dedupe is not None and article.dedupe.status == "duplicate":
         raise SinkError("duplicate", f"duplicate {article.id} on news.articles (belongs on news.duplicates)")
     if views.is_stale(article, stored):
         return Step()
-    summary = encode(views.summarize(article))
-    sends = [Send(VIEWS, view.encode(), summary) for view in views.view_keys(article)]
+    summary = views.summarize(article)
+    sends = batched(
+        VIEWS,
+        key,
+        views.view_keys(article),
+        partitions,
+        lambda vs: encode(wire.ViewBatch(views=vs, summary=summary)),
+    )
     if article.dedupe is not None and article.dedupe.story_id:
-        sends.append(Send(STORIES, article.dedupe.story_id.encode(), summary))
+        sends.append(Send(STORIES, article.dedupe.story_id.encode(), encode(summary)))
     extract = features(article)
-    packed = encode(extract)
-    sends += [Send(INDEX, k.encode(), packed) for k in candidates.index_keys(extract)]
-    return Step(store=value, sends=sends, received_at=article.ingest.received_at)
+    keys = candidates.index_keys(extract)
+    sends += batched(
+        INDEX, key, keys, partitions, lambda ks: encode(wire.IndexBatch(keys=ks, features=extract))
+    )
+    return Step(stores=[(key, value)], sends=sends, received_at=article.ingest.received_at)
 
 
-def _merge(current: bytes | None, value: bytes, limit: int) -> list[ArticleSummary] | None:
+def _merge(current: bytes | None, summary: ArticleSummary, limit: int) -> list[ArticleSummary] | None:
     """The merged list, or None when it did not change."""
     before = decode_summaries(current)
-    after = views.merge(before, _summary.decode(value), limit)
+    after = views.merge(before, summary, limit)
     return None if after == before else after
 
 
-def on_view(key: bytes, value: bytes, current: bytes | None, size: int, now: str) -> Step:
-    """views topic -> latest table, and the whole list to news.latest when it changed."""
-    merged = _merge(current, value, size)
-    if merged is None:
-        return Step()
-    snapshot = LatestView(view=key.decode(), updated_at=now, articles=merged)
-    return Step(store=msgspec.json.encode(merged), sends=[Send(LATEST, key, encode(snapshot))])
+def on_views(key: bytes | None, value: bytes, read: Read, here: Here, size: int, now: str) -> Iterator[Step]:
+    """views topic -> latest table, and each changed view's whole list to news.latest."""
+    batch = wire.decode_views(key, value)
+    names = [v.encode() for v in dict.fromkeys(batch.views)]
+    here.check(names)
+    for name in names:
+        merged = _merge(read(name), batch.summary, size)
+        if merged is None:
+            continue
+        snapshot = LatestView(view=name.decode(), updated_at=now, articles=merged)
+        yield Step(stores=[(name, msgspec.json.encode(merged))], sends=[Send(LATEST, name, encode(snapshot))])
 
 
 def on_story(key: bytes, value: bytes, current: bytes | None) -> Step:
     """stories topic -> stories table (members of a story, newest first)."""
-    merged = _merge(current, value, STORY_SIZE)
-    return Step() if merged is None else Step(store=msgspec.json.encode(merged))
+    merged = _merge(current, _summary.decode(value), STORY_SIZE)
+    return Step() if merged is None else Step(stores=[(key, msgspec.json.encode(merged))])
 
 
-def on_index(key: bytes, value: bytes, current: bytes | None, k: int) -> Step:
-    """rel-index topic -> pool table; offers to the new article and to its best matches."""
-    new = candidates.decode_features(value)
-    pool = candidates.decode_pool(current)
-    joined = candidates.join_pool(pool, new)
-    if joined is None:
-        return Step()
-    offers = candidates.score_in_pool(new, pool, k)
-    return Step(store=encode_list(joined), sends=[Send(OFFERS, o.target.encode(), encode(o)) for o in offers])
+def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) -> Iterator[Step]:
+    """rel-index topic -> pool table; offers to the new article and to its best matches.
+
+    Each pool the article joins is scored (a pool holding a newer version of it is left
+    alone, as is its scoring); each distinct member once, a slice at a time.
+    """
+    batch = wire.decode_index(key, value)
+    new = batch.features
+    keys = [k_.encode() for k_ in dict.fromkeys(batch.keys)]
+    here.check(keys)
+    pools = []
+    for pool_key in keys:
+        pool = candidates.decode_pool(read(pool_key))
+        joined = candidates.join_pool(pool, new)
+        if joined is not None:
+            pools.append(pool)
+            yield Step(stores=[(pool_key, encode_list(joined))])
+    if k <= 0 or not pools:
+        return
+    me, members = prepare(new), candidates.distinct_members(new, pools)
+    scores: dict[str, candidates.Scored] = {}
+    for start in range(0, len(members), SCORE_SLICE):
+        scores.update(candidates.score_members(me, members[start : start + SCORE_SLICE]))
+        yield Step()  # a pause: the shell lets other tasks run
+    offers = candidates.pool_offers(new, pools, scores, k)
+    groups = group_by_partition(((o.target, o) for o in offers), here.partitions)
+    source = new.id.encode()
+    yield Step(
+        sends=[Send(OFFERS, source, encode(wire.OfferBatch(offers=g)), part) for part, g in groups.items()]
+    )
 
 
-def on_offer(key: bytes, value: bytes, current: bytes | None, k: int, now: str) -> Step:
-    """rel-offers topic -> related table, and news.related when the list changed."""
-    offer = candidates.decode_offer(value)
-    if key != offer.target.encode():
-        raise SinkError("key_mismatch", f"offer for {offer.target!r} keyed {key!r}")
-    state = candidates.apply_offer(candidates.decode_state(current), offer, k, now)
-    if state is None:
-        return Step()
-    published = RelatedList(id=offer.target, updated_at=now, related=state.related)
-    return Step(store=encode(state), sends=[Send(RELATED, key, encode(published))])
+def on_offers(key: bytes | None, value: bytes, read: Read, here: Here, k: int, now: str) -> Iterator[Step]:
+    """rel-offers topic -> related table, and news.related once for each list that changed."""
+    batch = wire.decode_offers(key, value)
+    by_target: dict[str, list[candidates.Offer]] = {}
+    for offer in batch.offers:
+        by_target.setdefault(offer.target, []).append(offer)
+    here.check(t.encode() for t in by_target)
+    for target, offers in by_target.items():
+        state = current = candidates.decode_state(read(target.encode()))
+        for offer in offers:
+            state = candidates.apply_offer(state, offer, k, now) or state
+        if state is None or state is current:
+            continue
+        published = RelatedList(id=target, updated_at=now, related=state.related)
+        yield Step(
+            stores=[(target.encode(), encode(state))],
+            sends=[Send(RELATED, target.encode(), encode(published))],
+        )
 
 
 def encode_list(items: list[candidates.Features]) -> bytes:

@@ -13,14 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from aiokafka.partitioner import murmur2
 from faust.streams import current_event
 from faust.types import TableT
 
+from services.core.kafka.partitioner import hash_partition
 
-def hash_partition(key: bytes, partitions: int) -> int:
-    """aiokafka's DefaultPartitioner for a non-null key."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+__all__ = ["SinkTable", "hash_partition", "sink_table"]
 
 
 class SinkTable(faust.Table):  # type: ignore[misc]

@@ -6,23 +6,18 @@ import msgspec
 import pytest
 from multidict import MultiDict
 
-from services.core.codec import encode
-from services.sink import api, handlers
+from services.sink import api
 from services.sink.web import Reply
 from tests.integration.sink.articles import synthetic
+from tests.unit.sink.memory import MemorySink
 
 NOW = "2026-03-01T12:00:00.000Z"
 
 
 def latest_table(n: int = 30) -> dict[bytes, bytes]:
-    table: dict[bytes, bytes] = {}
-    for article in synthetic(n):
-        for s in handlers.on_article(article.id.encode(), encode(article), None).sends:
-            if s.role == handlers.VIEWS:
-                step = handlers.on_view(s.key, s.value, table.get(s.key), 50, NOW)
-                if step.store:
-                    table[s.key] = step.store
-    return table
+    sink = MemorySink(size=50)
+    sink.feed(*synthetic(n))
+    return sink.tables["latest"]
 
 
 def getter(table: dict[bytes, bytes]) -> Callable[[bytes], bytes | None]:

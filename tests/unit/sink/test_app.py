@@ -1,10 +1,17 @@
-"""The faust wiring builds without a broker: tables, internal topics, agents, routes."""
+"""The faust wiring builds without a broker; a message's Steps are written all or nothing."""
 
+import asyncio
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
+import msgspec
+
 from services.core.settings import SinkSettings
-from services.sink.app import TABLES, build, table_keys
+from services.core.streaming.stage import run_handler
+from services.sink.app import TABLES, build, run_steps, table_keys, write_plan
+from services.sink.handlers import LATEST, OFFERS, Send, SinkError, Step
 
 
 def test_build_wires_tables_topics_agents_and_routes(tmp_path: Path) -> None:
@@ -33,3 +40,51 @@ def test_build_wires_tables_topics_agents_and_routes(tmp_path: Path) -> None:
 def test_table_keys_uses_the_rocksdb_estimate() -> None:
     db = SimpleNamespace(property_int_value=lambda name: 7 if name == "rocksdb.estimate-num-keys" else None)
     assert table_keys(SimpleNamespace(data=SimpleNamespace(_dbs={0: db, 1: db}))) == 14
+
+
+def test_a_handler_failing_midway_writes_nothing_and_becomes_one_dlq_record() -> None:
+    def steps() -> Iterator[Step]:
+        yield Step(stores=[(b"all", b"[]")], sends=[Send(LATEST, b"all", b"{}")])
+        raise SinkError("boom", "the second view failed")
+
+    plan, _ = asyncio.run(run_steps(steps))
+    table: dict[bytes, bytes] = {}
+    write = partial(write_plan, plan, table, lambda role: f"t.{role}")
+    [out] = run_handler("sink", write, "t.dlq", b"k", b"value")
+    assert table == {} and out.topic == "t.dlq"
+    assert msgspec.json.decode(out.value or b"")["error"]["type"] == "boom"
+
+
+def test_a_plan_writes_every_key_then_sends_to_explicit_partitions() -> None:
+    plan: list[Step] = [
+        Step(stores=[(b"a", b"1")], sends=[Send(OFFERS, b"x", b"o", partition=2)], received_at="t0"),
+        Step(stores=[(b"b", b"2")], sends=[Send(LATEST, b"b", b"l")]),
+    ]
+    table: dict[bytes, bytes] = {}
+    outputs = write_plan(plan, table, lambda role: f"t.{role}")
+    assert table == {b"a": b"1", b"b": b"2"}
+    assert [(o.topic, o.key, o.partition, o.received_at) for o in outputs] == [
+        (f"t.{OFFERS}", b"x", 2, "t0"),
+        (f"t.{LATEST}", b"b", None, None),
+    ]
+
+
+def test_the_event_loop_runs_other_tasks_between_the_steps_of_a_batch() -> None:
+    async def main() -> int:
+        ticks = 0
+
+        async def reader() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(reader())
+        await asyncio.sleep(0)
+        before = ticks
+        plan, _ = await run_steps(lambda: [Step() for _ in range(5)])
+        task.cancel()
+        assert isinstance(plan, list) and len(plan) == 5
+        return ticks - before
+
+    assert asyncio.run(main()) >= 5

@@ -1,32 +1,64 @@
-"""Each sink agent's step as a pure function: what it stores and what it sends."""
+"""Each sink agent's handler as a pure function: what it stores and what it sends."""
 
 import msgspec
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from services.core import schemas
 from services.core.codec import encode
 from services.core.exceptions import DecodeError
-from services.sink import handlers
-from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, SinkError
+from services.core.models import RelatedItem
+from services.sink import handlers, views, wire
+from services.sink.candidates import Offer, index_keys
+from services.sink.handlers import INDEX, LATEST, RELATED, STORIES, VIEWS, Here, SinkError
+from services.sink.related import features
 from tests.integration.sink.articles import make_article, synthetic
+from tests.unit.sink.memory import NOW, MemorySink
 
-NOW = "2026-03-01T12:00:00.000Z"
+PARTITIONS = 3
 
 
-def test_article_is_stored_and_fanned_out_to_views_story_and_index() -> None:
+def kafka_partition(key: bytes, n: int = PARTITIONS) -> int:
+    every = list(range(n))
+    return int(DefaultPartitioner()(key, every, every))
+
+
+def test_article_is_stored_and_fanned_out_once_per_partition() -> None:
     article = synthetic(1)[0]
-    step = handlers.on_article(article.id.encode(), encode(article), None)
-    assert step.store == encode(article)
-    roles = [s.role for s in step.sends]
-    assert roles.count(VIEWS) == 5 and roles.count(STORIES) == 1 and roles.count(INDEX) >= 4
-    assert {s.key for s in step.sends if s.role == VIEWS} >= {b"all", b"topic:medtop:11000000", b"country:AZ"}
+    step = handlers.on_article(article.id.encode(), encode(article), None, PARTITIONS)
+    assert step.stores == [(article.id.encode(), encode(article))]
     assert step.received_at == article.ingest.received_at
+    by_role: dict[str, list[handlers.Send]] = {}
+    for send in step.sends:
+        by_role.setdefault(send.role, []).append(send)
+    assert len(by_role[STORIES]) == 1 and by_role[STORIES][0].partition is None
+    batches = [wire.decode_views(s.key, s.value) for s in by_role[VIEWS]]
+    assert sorted(v for b in batches for v in b.views) == sorted(views.view_keys(article))
+    index = [wire.decode_index(s.key, s.value) for s in by_role[INDEX]]
+    assert sorted(k for b in index for k in b.keys) == sorted(index_keys(features(article)))
+    pairs = [(s, b.views) for s, b in zip(by_role[VIEWS], batches, strict=True)]
+    pairs += [(s, b.keys) for s, b in zip(by_role[INDEX], index, strict=True)]
+    for send, keys in pairs:
+        assert send.key == article.id.encode()
+        assert {kafka_partition(k.encode()) for k in keys} == {send.partition}  # where a keyed send went
+    assert len(by_role[VIEWS]) <= PARTITIONS and len(by_role[INDEX]) <= PARTITIONS
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 3, 6, 12])
+def test_grouping_by_partition_is_aiokafkas_default_partitioner(partitions: int) -> None:
+    keys = [f"kw:{n}" for n in range(40)] + ["all", "topic:medtop:11000000", "country:AZ", "title:é ü ß"]
+    sends = handlers.batched(INDEX, b"a", keys, partitions, lambda group: ",".join(group).encode())
+    assert len({s.partition for s in sends}) == len(sends)
+    for send in sends:
+        for key in send.value.decode().split(","):
+            assert send.partition == kafka_partition(key.encode(), partitions)
+    assert sorted(k for s in sends for k in s.value.decode().split(",")) == sorted(keys)
 
 
 def test_older_version_is_ignored() -> None:
     v2 = make_article("a", "v2", version=2)
     v1 = make_article("a", "v1", version=1)
-    assert handlers.on_article(b"a", encode(v1), encode(v2)).store is None
+    assert handlers.on_article(b"a", encode(v1), encode(v2), PARTITIONS) == handlers.Step()
 
 
 @pytest.mark.parametrize(
@@ -40,7 +72,7 @@ def test_older_version_is_ignored() -> None:
 )
 def test_bad_records_raise_with_a_reason_for_the_dlq(key: bytes | None, value: bytes, reason: str) -> None:
     with pytest.raises((DecodeError, SinkError)) as caught:
-        handlers.on_article(key, value, None)
+        handlers.on_article(key, value, None, PARTITIONS)
     assert getattr(caught.value, "reason", None) == reason
 
 
@@ -49,50 +81,145 @@ def test_duplicate_on_news_articles_is_refused() -> None:
     assert article.dedupe is not None
     dup = msgspec.structs.replace(article, dedupe=msgspec.structs.replace(article.dedupe, status="duplicate"))
     with pytest.raises(SinkError) as caught:
-        handlers.on_article(b"a", encode(dup), None)
+        handlers.on_article(b"a", encode(dup), None, PARTITIONS)
     assert caught.value.reason == "duplicate"
 
 
-def test_view_update_publishes_a_schema_valid_snapshot_only_on_change() -> None:
-    summary = handlers.on_article(b"a000000", encode(synthetic(1)[0]), None).sends[0].value
-    step = handlers.on_view(b"all", summary, None, 50, NOW)
-    [send] = step.sends
-    assert send.role == LATEST and send.key == b"all"
-    schemas.validate("latest", msgspec.json.decode(send.value))
-    assert handlers.on_view(b"all", summary, step.store, 50, NOW).store is None
+def test_a_view_batch_updates_each_view_and_publishes_only_changes() -> None:
+    article = synthetic(1)[0]
+    names = [v for v in views.view_keys(article) if kafka_partition(v.encode()) == kafka_partition(b"all")]
+    batch = encode(wire.ViewBatch(views=names, summary=views.summarize(article)))
+    here = Here(kafka_partition(b"all"), PARTITIONS)
+    step = handlers.combined(handlers.on_views(b"x", batch, {}.get, here, 50, NOW))
+    assert [k for k, _ in step.stores] == [n.encode() for n in names]
+    assert [(s.role, s.key) for s in step.sends] == [(LATEST, n.encode()) for n in names]
+    for send in step.sends:
+        schemas.validate("latest", msgspec.json.decode(send.value))
+    again = handlers.combined(handlers.on_views(b"x", batch, dict(step.stores).get, here, 50, NOW))
+    assert again == handlers.Step()
 
 
 def test_story_keeps_members() -> None:
-    sends = [
-        s
-        for a in synthetic(60)
-        for s in handlers.on_article(a.id.encode(), encode(a), None).sends
-        if s.role == STORIES
-    ]
-    stored = None
-    for s in (s for s in sends if s.key == b"story-0"):
-        stored = handlers.on_story(s.key, s.value, stored).store or stored
+    sink = MemorySink(partitions=PARTITIONS)
+    sink.feed(*synthetic(60))
+    stored = sink.tables["stories"][b"story-0"]
     assert [i.id for i in handlers.decode_summaries(stored)] == ["a000051", "a000000"]
 
 
 def test_index_then_offers_build_schema_valid_related_lists() -> None:
-    pools: dict[bytes, bytes] = {}
-    lists: dict[bytes, bytes] = {}
-    published = []
-    for article in synthetic(24):
-        for s in handlers.on_article(article.id.encode(), encode(article), None).sends:
-            if s.role != INDEX:
-                continue
-            step = handlers.on_index(s.key, s.value, pools.get(s.key), 10)
-            pools[s.key] = step.store or pools[s.key]
-            for offer in step.sends:
-                assert offer.role == OFFERS
-                result = handlers.on_offer(offer.key, offer.value, lists.get(offer.key), 10, NOW)
-                if result.store:
-                    lists[offer.key] = result.store
-                    published += [r for r in result.sends if r.role == RELATED]
-    assert set(lists) == {a.id.encode() for a in synthetic(24)}
-    for send in published:
-        schemas.validate("related", msgspec.json.decode(send.value))
-    first = msgspec.json.decode(published[-1].value)
-    assert 1 <= len(first["related"]) <= 10 and all(0 <= r["score"] <= 1 for r in first["related"])
+    sink = MemorySink(partitions=PARTITIONS)
+    sink.feed(*synthetic(24))
+    assert set(sink.tables["related"]) == {a.id.encode() for a in synthetic(24)}
+    for value in sink.published[RELATED].values():
+        schemas.validate("related", msgspec.json.decode(value))
+    last = sink.related("a000023")
+    assert 1 <= len(last) <= 10 and all(0 <= score <= 1 for _, score, _ in last)
+
+
+def test_batched_flow_equals_the_per_key_flow_with_fewer_events() -> None:
+    articles = synthetic(90, seed=11)
+    linked = make_article(
+        "linker",
+        "Roundup",
+        related_titles=[articles[5].title or "", articles[40].title or ""],
+        story_id="story-5",
+    )
+    update = make_article("a000007", "Politics report 7: updated", version=2, story_id="story-7")
+    batched, per_key = MemorySink(partitions=PARTITIONS), MemorySink(partitions=PARTITIONS, single_key=True)
+    for sink in (batched, per_key):
+        sink.feed(*articles, linked, update)
+    assert batched.snapshot() == per_key.snapshot()
+    assert {reason for _, _, reason in batched.related("linker")} >= {"links"}
+    assert sum(batched.events.values()) * 3 < sum(per_key.events.values())
+    assert batched.events[VIEWS] <= PARTITIONS * batched.events["articles"]
+    assert batched.events[INDEX] <= PARTITIONS * batched.events["articles"]
+
+
+def _offer(target: str, *items: tuple[str, float], version: int = 1) -> Offer:
+    return Offer(
+        target=target, version=version, items=[RelatedItem(id=i, score=s, reason="text") for i, s in items]
+    )
+
+
+def test_an_offer_batch_applies_every_offer_and_publishes_each_changed_list_once() -> None:
+    ids = [f"t{n}" for n in range(30)]
+    partition = kafka_partition(b"t0")
+    mine = [i for i in ids if kafka_partition(i.encode()) == partition][:3]
+    first, second, third = mine
+    unchanged = handlers.combined(
+        handlers.on_offers(
+            None,
+            encode(wire.OfferBatch(offers=[_offer(third, ("x", 0.5))])),
+            {}.get,
+            Here(partition, PARTITIONS),
+            10,
+            NOW,
+        )
+    )
+    table = dict(unchanged.stores)
+    offers = [
+        _offer(first, ("x", 0.5)),
+        _offer(second, ("y", 0.4)),
+        _offer(first, ("z", 0.9)),
+        _offer(third, ("x", 0.5)),
+    ]
+    step = handlers.combined(
+        handlers.on_offers(
+            b"src", encode(wire.OfferBatch(offers=offers)), table.get, Here(partition, PARTITIONS), 10, NOW
+        )
+    )
+    assert [k for k, _ in step.stores] == [first.encode(), second.encode()]  # third did not change
+    assert [(s.role, s.key) for s in step.sends] == [(RELATED, first.encode()), (RELATED, second.encode())]
+    published = msgspec.json.decode(step.sends[0].value)
+    schemas.validate("related", published)
+    assert [r["id"] for r in published["related"]] == ["z", "x"]
+
+
+@pytest.mark.parametrize("decode", [wire.decode_views, wire.decode_index, wire.decode_offers])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"", "empty_value"),
+        (b"\x00garbage", "json"),
+        (b"[1, 2]", "schema"),
+        (b"{}", "schema"),
+        (b'{"views": [], "keys": [], "offers": []}', "schema"),
+        (b'{"views": ["all"], "summary": {"id": 5}}', "schema"),
+        (b'{"keys": ["kw:x"], "features": {"title": "no id"}}', "schema"),
+        (b'{"offers": [{"target": "a"}]}', "schema"),
+    ],
+)
+def test_garbage_batches_are_decode_errors(decode: object, value: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(b"k", value)  # type: ignore[operator]
+    assert caught.value.reason == reason
+
+
+def test_garbage_in_a_handler_raises_before_any_step() -> None:
+    steps = handlers.on_index(b"k", b'{"keys": "kw:x"}', {}.get, Here(0, PARTITIONS), 10)
+    with pytest.raises(DecodeError):
+        next(steps)
+
+
+def test_single_key_messages_of_earlier_versions_are_still_accepted() -> None:
+    article = synthetic(1)[0]
+    summary = encode(views.summarize(article))
+    here = Here(kafka_partition(b"all"), PARTITIONS)
+    step = handlers.combined(handlers.on_views(b"all", summary, {}.get, here, 50, NOW))
+    assert [k for k, _ in step.stores] == [b"all"]
+    offer = encode(_offer("t0", ("x", 0.5)))
+    with pytest.raises(DecodeError) as caught:
+        wire.decode_offers(b"t1", offer)
+    assert caught.value.reason == "key_mismatch"
+    with pytest.raises(DecodeError) as caught:
+        wire.decode_index(None, encode(features(article)))
+    assert caught.value.reason == "no_key"
+
+
+def test_keys_of_another_partition_are_refused() -> None:
+    article = synthetic(1)[0]
+    batch = encode(wire.ViewBatch(views=["all"], summary=views.summarize(article)))
+    elsewhere = (kafka_partition(b"all") + 1) % PARTITIONS
+    with pytest.raises(SinkError) as caught:
+        list(handlers.on_views(b"x", batch, {}.get, Here(elsewhere, PARTITIONS), 50, NOW))
+    assert caught.value.reason == "wrong_partition"

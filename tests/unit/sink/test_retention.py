@@ -42,10 +42,10 @@ def test_a_related_list_expires_when_it_has_not_changed_for_the_window() -> None
 
 def test_a_story_or_pool_stays_while_any_member_is_inside_the_window() -> None:
     old_a, new_a = _article(10), msgspec.structs.replace(_article(2), id="a2")
-    story_old = handlers.on_story(b"s", encode(views.summarize(old_a)), None).store
-    assert story_old is not None and retention.is_expired("stories", story_old, LIMIT)
-    both = handlers.on_story(b"s", encode(views.summarize(new_a)), story_old).store
-    assert both is not None and not retention.is_expired("stories", both, LIMIT)
+    [(_, story_old)] = handlers.on_story(b"s", encode(views.summarize(old_a)), None).stores
+    assert retention.is_expired("stories", story_old, LIMIT)
+    [(_, both)] = handlers.on_story(b"s", encode(views.summarize(new_a)), story_old).stores
+    assert not retention.is_expired("stories", both, LIMIT)
     pool_old = handlers.encode_list([features(old_a)])
     assert retention.is_expired("pool", pool_old, LIMIT)
     assert not retention.is_expired("pool", handlers.encode_list([features(old_a), features(new_a)]), LIMIT)

@@ -62,3 +62,24 @@ def test_score_in_pool_equals_the_two_pass_definition() -> None:
             assert offers == _two_pass(new, pool, k)
             reasons |= {item.reason for offer in offers for item in offer.items}
     assert {"story", "links", "text"} <= reasons  # the comparison covered every kind of signal
+
+
+def test_scoring_overlapping_pools_together_equals_scoring_each_pool_alone() -> None:
+    """The rel-index batch scores each distinct member once; offers are as per key."""
+    feats = _pool()
+    k = 10
+    for i in range(0, 50, 7):
+        new = feats[i]
+        pools = [feats[i + 1 + 9 * j : i + 65 + 9 * j] for j in range(5)]  # overlapping, like real keys
+        pools.append([new, *feats[i + 30 : i + 40]])  # the article itself is never its own candidate
+        batch = candidates.score_pools(new, pools, k)
+        per_key = [offer for pool in pools for offer in candidates.score_in_pool(new, pool, k)]
+        merged = None
+        for offer in (o for o in per_key if o.target == new.id):
+            merged = candidates.apply_offer(merged, offer, k, "t") or merged
+        forward = [o.items for o in batch if o.target == new.id]
+        assert forward == ([merged.related] if merged else [])
+        reverse = [o for o in batch if o.target != new.id]
+        told = {o.target: o for o in reverse}
+        assert len(told) == len(reverse) >= REVERSE_PER_KEY  # each target once
+        assert told == {o.target: o for o in per_key if o.target != new.id}
