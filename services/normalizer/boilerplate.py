@@ -101,5 +101,6 @@ def repeated_lines(lines: Iterable[str], *, min_count: int = 2, min_chars: int =
     A news paragraph is written once; chrome repeats. Callers decide which repeats to
     drop and which (captions) to keep once.
     """
-    counts = Counter(ln for ln in lines if len(ln) >= min_chars)
+    # filter(None) keeps exactly the non-empty lines, in C: the common min_chars=1 case
+    counts = Counter(filter(None, lines) if min_chars == 1 else (ln for ln in lines if len(ln) >= min_chars))
     return {line for line, n in counts.items() if n >= min_count}

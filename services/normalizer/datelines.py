@@ -38,6 +38,7 @@ _CAPS_ONLY = re.compile(
     rf"^(?P<place>{_CITY_CAPS})(?:,\s*(?P<p1>{_PART}))?(?:,\s*(?P<p2>{_PART}))?"
     r"\s*(?:[-—–:]+\s*|\.?$)"
 )
+_DATE_TOKENS = re.compile(r"[\s,]+")
 _DAY_MONTH = re.compile(
     r"^(?:\d{1,2}\.?\s+[a-zéûäô]{3,10}\.?|[A-Za-zéû]{3,10}\.?\s+\d{1,2}(?:st|nd|rd|th)?)\.?"
     r"(?:,?\s*\d{4})?$",
@@ -298,7 +299,7 @@ def _is_date_part(part: str) -> bool:
     part = part.strip()
     if not _DAY_MONTH.match(part):
         return False
-    return any(tok.lower().strip(".") in MONTHS for tok in re.split(r"[\s,]+", part))
+    return any(tok.lower().strip(".") in MONTHS for tok in _DATE_TOKENS.split(part))
 
 
 def find_dateline(text: str) -> DatelineMatch | None:

@@ -61,8 +61,12 @@ ZONES: dict[str, int] = {
 }  # fmt: skip
 _ZONE_RE = "|".join(sorted(ZONES, key=len, reverse=True))
 
+# Numeric searches lead with a digit class, not with the lookbehind that keeps a match
+# from starting inside a number: the engine then skips in C to the next digit instead
+# of entering the matcher at every position (~3x faster on a line). The lookbehind
+# follows the first digit and says the same: `\d(?<!\d\d)` has no digit before it.
 _ISO = re.compile(
-    r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(\d(?<!\d\d)\d{3})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?)?"
     r"\s?(Z(?![a-z])|[+\-−]\d{2}(?::?\d{2})?(?!\d))?",
     re.I,
@@ -70,12 +74,14 @@ _ISO = re.compile(
 # month names are matched as any word and looked up in MONTHS afterwards: one big
 # alternation tried at every position would cost more than the rest of the parse
 _DMY_NAME = re.compile(
-    r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?"
+    r"(\d(?<!\d\d)\d?)(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?"
     r"(\d{4})(?!\d)"
 )
+# (letter-led with the lookbehind first: nearly every position is a letter, and the
+# lookbehind rejects the inner ones before the matcher does any work)
 _MDY_NAME = re.compile(r"(?<![\w])([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?!\d),?\s+(\d{4})(?!\d)")
-_NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?![\d.])")
-_YMD_SLASH = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)")
+_NUMERIC = re.compile(r"(\d(?<![\d.]\d)\d?)([./-])(\d{1,2})\2(\d{4})(?![\d.])")
+_YMD_SLASH = re.compile(r"(\d(?<!\d\d)\d{3})/(\d{1,2})/(\d{1,2})(?!\d)")
 _TIME = re.compile(
     r"^[\s,|·•–—-]{0,4}(?:at\s+|à\s+|a\s+las\s+|um\s+|alle\s+|às\s+|om\s+|kl\.?\s+)?"
     r"(\d{1,2})[:h.](\d{2})(?::(\d{2}))?(?:\s*Uhr)?\s*([ap]\.?\s?m\.?(?![a-z]))?",
@@ -88,6 +94,8 @@ _OFFSET = re.compile(
 _OFFSET_ANY = re.compile(
     r"(?:UTC|GMT)\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?|(?<![\w:])([+\-−])(\d{2}):?(\d{2})(?!\d)"
 )
+_YEAR = re.compile(r"\d\d\d\d")
+_TIME_BEFORE = re.compile(r"(\d\d?)[:h](\d{2})\s*([ap]\.?m\.?)?[\s,|-]*$")
 _CLOCK = re.compile(r"^(\d{1,2})[:h.](\d{2})(?:\s*([ap])\.?\s?m\.?)?$", re.I)
 _RELATIVE_WORDS = re.compile(r"\b(ago|yesterday|today|hours?|minutes?)\b", re.I)
 
@@ -162,10 +170,10 @@ def _first_month_match(rx: re.Pattern[str], text: str, group: int) -> re.Match[s
     return None
 
 
-def _find_date(text: str) -> tuple[date, int, int] | None:
-    """First calendar date in text, with where it starts and ends."""
+def _find_date(text: str, m: re.Match[str] | None) -> tuple[date, int, int] | None:
+    """First calendar date in text, with where it starts and ends; `m` is
+    `_ISO.search(text)`, which the caller has at hand."""
     best: tuple[int, date, int] | None = None
-    m = _ISO.search(text)
     if m:
         try:
             d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -173,6 +181,8 @@ def _find_date(text: str) -> tuple[date, int, int] | None:
         except ValueError:
             pass
     for rx, order in ((_DMY_NAME, "dmy"), (_MDY_NAME, "mdy")):
+        if best and best[0] == 0:
+            break  # a date at the very start: no later shape can start earlier
         m = _first_month_match(rx, text, 2 if order == "dmy" else 1)
         if not m or (best and m.start() >= best[0]):
             continue
@@ -185,6 +195,8 @@ def _find_date(text: str) -> tuple[date, int, int] | None:
         except ValueError:
             continue
     for rx in (_NUMERIC, _YMD_SLASH):
+        if best and best[0] == 0:
+            break
         m = rx.search(text)
         if not m or (best and m.start() >= best[0]):
             continue
@@ -212,6 +224,8 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
     if not text:
         return None
     text = text.strip()[:400]
+    if _YEAR.search(text) is None:
+        return None  # every shape here and the fallback's need a four-digit year
     m = _ISO.match(text) or _ISO.search(text[:120])
     if m and m.group(4) is not None:
         try:
@@ -229,7 +243,8 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
             else:
                 offset = parse_offset(text[m.end() :])
             return _stamp(naive, offset, True)
-    found = _find_date(text)
+    # on a short text the search above already was the full one _find_date would repeat
+    found = _find_date(text, m if len(text) <= 120 else _ISO.search(text))
     if found is None:
         return _fallback(text) if fallback else None
     day, start, end = found
@@ -237,7 +252,7 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
     tm = _TIME.match(rest)
     if tm is None:
         # "18:49, 26 November 2019": a time just before the date
-        before = re.search(r"(\d{1,2})[:h](\d{2})\s*([ap]\.?m\.?)?[\s,|-]*$", text[:start])
+        before = _TIME_BEFORE.search(text[:start])
         hour = minute = second = 0
         has_time = False
         if before and len(text) < 120:

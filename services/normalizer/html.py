@@ -19,7 +19,8 @@ from html import unescape
 from selectolax.lexbor import LexborHTMLParser
 
 from .dates import Stamp, parse_date
-from .htmlbody import body_blocks, collect_page_media, paragraphs_from_fragment
+from .htmlbody import body_blocks, paragraphs_from_fragment
+from .htmlchrome import collect_page_media
 from .htmlmeta import Meta, clean_title, contains_collapsed, read_meta, time_elements, ws
 from .parts import Parts
 from .textdump import parse_text, split_authors

@@ -1,88 +1,26 @@
 """Where the article text is in an HTML tree, and which of its blocks are body.
 
-1. Before anything is dropped, the publisher's related / latest link boxes are read as
-   LinkItems and figure captions are noted (media, not body).
-2. What is never article text is removed: scripts, nav, footers, asides, forms, and
-   elements whose class/id says share/social/comment/newsletter/related/cookie/ad/...
-3. "Good" paragraphs are <p> elements with prose (length, few links, not boilerplate).
+The tree arrives without its chrome (htmlchrome.py removed it). Then:
+1. "Good" paragraphs are <p> elements with prose (length, few links, not boilerplate).
    The container starts at the parent holding the most good text directly and climbs
    while each step adds at least as much good text as other text, stopping at semantic
    boundaries (<article>, <main>, itemprop=articleBody): wrappers and bodies split by ads
    are joined; menus, teaser rails and login dialogs stop the climb. Same-class siblings
    of the container (a body cut into chunks) are taken too.
-4. The container's paragraphs, sub-headings, list items and quotes, in order, minus teaser
+2. The container's paragraphs, sub-headings, list items and quotes, in order, minus teaser
    cards and widget furniture before the first / after the last prose paragraph.
 Everything is CSS selection in lexbor (C) plus a few Python passes over candidates.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from urllib.parse import urljoin
-
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.core.models import LinkItem
-
 from .boilerplate import is_boilerplate
-from .htmlmeta import ws
-from .parts import Parts
+from .htmlmeta import node_text, ws
 
-__all__ = ["body_blocks", "collect_page_media", "paragraphs_from_fragment"]
+__all__ = ["body_blocks", "paragraphs_from_fragment"]
 
-_DROP = (
-    "script, style, noscript, template, svg, iframe, form, button, nav, footer, aside, select,"
-    " textarea, input, dialog, object, embed, canvas, video, audio, picture, figure, header"
-    " [class*=byline], [hidden], [aria-hidden=true]"
-)
-# class/id words of page furniture; labels are split on space, `_` and `-` and looked up
-# in a set (a word-boundary regex over every element's label cost ~5 ms per page)
-_NEGATIVE_WORDS = frozenset(
-    (
-        "share",
-        "sharing",
-        "social",
-        "comment",
-        "comments",
-        "newsletter",
-        "related",
-        "recommend",
-        "recommended",
-        "cookie",
-        "consent",
-        "promo",
-        "advert",
-        "advertisement",
-        "ad",
-        "ads",
-        "sponsor",
-        "sponsored",
-        "sidebar",
-        "breadcrumb",
-        "breadcrumbs",
-        "footer",
-        "navigation",
-        "nav",
-        "navbar",
-        "menu",
-        "subscribe",
-        "signup",
-        "popup",
-        "modal",
-        "outbrain",
-        "taboola",
-        "readmore",
-        "tag",
-        "tags",
-        "keywords",
-        "caption",
-        "credit",
-        "credits",
-        "toolbar",
-        "banner",
-    )
-)
-_NEGATIVE_PHRASES = ("read-more", "more-stories", "author-bio", "teaser-list", "paywall-prompt")
 _BLOCKS = "p, h2, h3, h4, h5, li, blockquote, pre, dd"
 _SENTENCE_END_CHARS = frozenset('.!?…:;"”»“’)]。！？」』')
 _INNER_BLOCKS = "p, div, li, blockquote, section, article, table, ul, ol"
@@ -115,99 +53,45 @@ MIN_BODY_CHARS = 200  # a container with this much good text never climbs into <
 MAX_LINK_DENSITY = 0.35
 CLIMB_RATIO = 1.0
 MAX_DEPTH = 8
-MAX_NODES_SCANNED = 20_000
-MAX_CACHED_LABEL = 200  # longer class/id labels are rare; not worth keeping alive
-
-
-def _text(node: LexborNode) -> str:
-    return ws(node.text(deep=True, separator=" "))
 
 
 def _link_chars(node: LexborNode) -> int:
     return sum(len(ws(a.text(deep=True))) for a in node.css("a"))
 
 
-_LIST_SELECTOR = ", ".join(
-    f'[{attr}*="{word}" i]'
-    for word in ("related", "recommend", "latest", "popular", "most-read", "mostread", "trending")
-    for attr in ("class", "id")
-)
-_LATEST_WORDS = ("latest", "popular", "most-read", "mostread", "trending")
-MAX_LINKS = 20
-_CARD_TITLE = "h2, h3, h4, h5, [class*=title i], [class*=headline i]"
+class _Texts:
+    """node_text and _link_chars per element, each computed once in a body pass: the
+    container search and the block pass read the same paragraphs (the tree does not
+    change in between). Keyed by mem_id, the element's address, stable while it lives."""
+
+    __slots__ = ("_links", "_texts")
+
+    def __init__(self) -> None:
+        self._texts: dict[int, str] = {}
+        self._links: dict[int, int] = {}
+
+    def text(self, node: LexborNode) -> str:
+        key = node.mem_id
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = node_text(node)
+        return text
+
+    def link_chars(self, node: LexborNode) -> int:
+        key = node.mem_id
+        chars = self._links.get(key)
+        if chars is None:
+            chars = self._links[key] = _link_chars(node)
+        return chars
 
 
-def _link_lists(root: LexborNode, parts: Parts, base: str | None) -> None:
-    """The publisher's related / latest-or-popular link boxes as LinkItems (url + title)."""
-    seen: set[str] = set()
-    for box in root.css(_LIST_SELECTOR)[:40]:
-        attrs = box.attrs
-        label = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        target = parts.latest if any(w in label for w in _LATEST_WORDS) else parts.related
-        for a in box.css("a[href]")[:60]:
-            head = a.css_first(_CARD_TITLE)  # a whole card is often the link: its headline
-            title = ws((head or a).text(deep=True, separator=" "))
-            href = a.attrs.get("href") or ""
-            if not 15 <= len(title) <= 250 or title.count(" ") < 2 or href.startswith(("#", "javascript:")):
-                continue
-            url = urljoin(base, href) if base else href
-            if url in seen or len(target) >= MAX_LINKS:
-                continue
-            seen.add(url)
-            target.append(LinkItem(title=title, url=url))
-
-
-def _drop_chrome(root: LexborNode, parts: Parts) -> None:
-    for cap in root.css("figcaption")[:200]:
-        text = _text(cap)
-        if text and text not in parts.captions:
-            parts.captions.append(text)
-    figures = root.css("figure")
-    parts.photo_count = max(parts.photo_count, len([f for f in figures if f.css_first("img")]))
-    if root.css_first("video, iframe[src*=youtube], iframe[src*=vimeo], iframe[src*=player]"):
-        parts.video = True
-    for node in root.css(_DROP):
-        node.decompose()
-    doomed = []
-    for node in root.css("[class], [id]")[:MAX_NODES_SCANNED]:
-        attrs = node.attributes  # one dict: cheaper than two lookups through node.attrs
-        label = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        if _negative(label) and node.tag not in ("html", "body", "main", "article"):
-            doomed.append(node)
-    for node in doomed:
-        if len(node.css("p")) < 4:
-            node.decompose()
-
-
-def _negative(label: str) -> bool:
-    """Whether a lower-cased `class id` label names page furniture.
-
-    Asked for every element with a class or id (~300 per page); most labels repeat within
-    a page and across a publisher's pages, so short ones are memoized."""
-    if len(label) <= MAX_CACHED_LABEL:
-        return _negative_cached(label)
-    return _is_negative_label(label)
-
-
-def _is_negative_label(label: str) -> bool:
-    # the tokens of re.split(r"[\s_-]+") without the regex: str.split() splits on exactly
-    # the whitespace `\s` matches, and drops the empty edge tokens (no furniture word)
-    words = label.replace("_", " ").replace("-", " ").split()
-    if not _NEGATIVE_WORDS.isdisjoint(words):
-        return True
-    return "-" in label and any(k in label for k in _NEGATIVE_PHRASES)
-
-
-_negative_cached = lru_cache(maxsize=16_384)(_is_negative_label)
-
-
-def _good(node: LexborNode, text: str) -> bool:
+def _good(node: LexborNode, text: str, texts: _Texts) -> bool:
     if len(text) < MIN_GOOD_CHARS:
         return False
-    return _link_chars(node) <= MAX_LINK_DENSITY * len(text) and not is_boilerplate(text)
+    return texts.link_chars(node) <= MAX_LINK_DENSITY * len(text) and not is_boilerplate(text)
 
 
-def _container(root: LexborNode, selector: str = "p") -> list[LexborNode] | None:
+def _container(root: LexborNode, texts: _Texts, selector: str = "p") -> list[LexborNode] | None:
     """The element holding the article's paragraphs.
 
     Start from the parent with the most good paragraph text among its own children (the
@@ -219,8 +103,8 @@ def _container(root: LexborNode, selector: str = "p") -> list[LexborNode] | None
     direct: dict[int, int] = {}
     nodes: dict[int, LexborNode] = {}
     for p in root.css(selector)[:MAX_CANDIDATES]:
-        text = _text(p)
-        if not _good(p, text):
+        text = texts.text(p)
+        if not _good(p, text, texts):
             continue
         node = p.parent
         if node is None:
@@ -239,13 +123,13 @@ def _container(root: LexborNode, selector: str = "p") -> list[LexborNode] | None
         return None
     best = nodes[max(direct, key=direct.__getitem__)]
     best_good = good[best.mem_id]
-    best_total = len(_text(best))
+    best_total = len(texts.text(best))
     node = best.parent
     while node is not None and node.mem_id in nodes and not _boundary(best):
         if node.tag in ("body", "html") and best_good >= MIN_BODY_CHARS:
             break  # never the whole page when a real body was found
         up_good = good[node.mem_id]
-        up_total = len(_text(node))
+        up_total = len(texts.text(node))
         added_good = up_good - best_good
         added_other = (up_total - up_good) - (best_total - best_good)
         worse = added_good <= 0 or added_good < CLIMB_RATIO * max(0, added_other)
@@ -334,7 +218,11 @@ def _trim(blocks: list[str]) -> list[str]:
     return blocks[first : last + 1]
 
 
-def _blocks(containers: list[LexborNode], title: str | None, selector: str = "") -> list[str]:
+def _blocks(
+    containers: list[LexborNode], title: str | None, selector: str = "", texts: _Texts | None = None
+) -> list[str]:
+    if texts is None:
+        texts = _Texts()
     out: list[str] = []
     nodes = [n for c in containers for n in c.css(selector or _BLOCKS)]
     tops = {c.mem_id for c in containers}
@@ -353,22 +241,50 @@ def _blocks(containers: list[LexborNode], title: str | None, selector: str = "")
             and tag in ("li",)
         ):
             continue
-        text = _text(node)
+        text = texts.text(node)
         if not text or text == title:
             continue
-        links = _link_chars(node)
+        links = texts.link_chars(node)
         if tag in ("h2", "h3", "h4", "h5"):
             if len(text) > 200 or links > 0.5 * len(text) or is_boilerplate(text):
                 continue
         elif links > (0.3 if tag == "li" else 0.5) * len(text) or is_boilerplate(text):
             continue
-        if out and out[-1] == text:
-            continue
-        out.append(text)
+        pieces = _split_at_blank_lines(node) if tag in ("div", "section") else (text,)
+        for piece in pieces:
+            if not (out and out[-1] == piece):
+                out.append(piece)
     return _trim(out)
 
 
-def _mark_text_divs(root: LexborNode) -> int:
+def _split_at_blank_lines(node: LexborNode) -> list[str]:
+    """A prose <div>'s text cut where the page leaves a blank line (`<br><br>`, maybe
+    with empty ad slots between): CMSs that write the whole body as one div of
+    br-separated paragraphs. One piece, the div's whole text, when there is no such line."""
+    if node.css_first("br") is None:
+        return [node_text(node)]
+    pieces: list[str] = []
+    current: list[str] = []
+    breaks = 0
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "br":
+            breaks += 1
+            continue
+        text = child.text(deep=True, separator=" ") if tag != "-comment" else ""
+        if not text or text.isspace():
+            continue
+        if breaks >= 2 and current:
+            pieces.append(ws(" ".join(current)))
+            current = []
+        current.append(text)
+        breaks = 0
+    if current:
+        pieces.append(ws(" ".join(current)))
+    return pieces if len(pieces) > 1 else [node_text(node)]
+
+
+def _mark_text_divs(root: LexborNode, texts: _Texts) -> int:
     """Mark divs/spans that hold prose directly (no block children); returns how many."""
     marked = 0
     for node in root.css("div, section"):
@@ -376,28 +292,23 @@ def _mark_text_divs(root: LexborNode) -> int:
             break
         if any(child.tag in _BLOCK_CHILD for child in node.iter()):
             continue
-        text = _text(node)
+        text = texts.text(node)
         if len(text) >= MIN_GOOD_CHARS:
             node.attrs[_LEAF_MARK] = "1"
             marked += 1
     return marked
 
 
-def collect_page_media(root: LexborNode, parts: Parts, base: str | None) -> None:
-    """Link boxes, captions and video noted, then page chrome removed (mutates the tree)."""
-    _link_lists(root, parts, base)
-    _drop_chrome(root, parts)
-
-
 def body_blocks(root: LexborNode, title: str | None) -> list[str]:
     """The article's body blocks from a chrome-free tree (see the module docstring)."""
-    container = _container(root)
-    paragraphs = _blocks(container, title) if container else []
-    if sum(len(p) for p in paragraphs) < WEAK_BODY_CHARS and _mark_text_divs(root):
+    texts = _Texts()  # marking divs below sets an attribute: the texts stay valid
+    container = _container(root, texts)
+    paragraphs = _blocks(container, title, texts=texts) if container else []
+    if sum(len(p) for p in paragraphs) < WEAK_BODY_CHARS and _mark_text_divs(root, texts):
         # pages that write paragraphs as <div>s: treat text-only divs as paragraphs
-        container = _container(root, f"p, [{_LEAF_MARK}]")
+        container = _container(root, texts, f"p, [{_LEAF_MARK}]")
         if container:
-            retry = _blocks(container, title, f"{_BLOCKS}, [{_LEAF_MARK}]")
+            retry = _blocks(container, title, f"{_BLOCKS}, [{_LEAF_MARK}]", texts)
             if sum(len(p) for p in retry) > sum(len(p) for p in paragraphs):
                 paragraphs = retry
     return paragraphs

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["Meta", "clean_title", "contains_collapsed", "read_meta"]
+__all__ = ["Meta", "clean_title", "contains_collapsed", "node_text", "read_meta"]
 
 _ARTICLE_TYPES = {
     "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle",
@@ -29,11 +29,17 @@ _WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^<>]{0,300}>")
 _URLISH = re.compile(r"^(?:https?:)?//|^www\.|\.(?:com|org|net)\b", re.I)
 MAX_LD_BYTES = 2_000_000
+_META_ELEMENTS = 'script[type="application/ld+json"], meta[content], h1'
 
 
 def ws(text: str | None) -> str:
     """Whitespace collapsed (split/join: several times faster than a regex on big text)."""
     return " ".join(text.split()) if text else ""
+
+
+def node_text(node: LexborNode) -> str:
+    """An element's visible text, whitespace collapsed."""
+    return ws(node.text(deep=True, separator=" "))
 
 
 def contains_collapsed(text: str, phrase: str) -> bool:
@@ -77,9 +83,9 @@ class Meta:
     video: bool = False
 
 
-def _ld_objects(tree: LexborHTMLParser) -> list[dict[str, Any]]:
+def _ld_objects(scripts: list[LexborNode]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for node in tree.css('script[type="application/ld+json"]'):
+    for node in scripts:
         raw = node.text(deep=True)
         if not raw or len(raw) > MAX_LD_BYTES:
             continue
@@ -150,9 +156,9 @@ def _apply_ld(meta: Meta, obj: dict[str, Any]) -> None:
         meta.site_name = n
 
 
-def _meta_tags(tree: LexborHTMLParser) -> dict[str, list[str]]:
+def _meta_tags(metas: list[LexborNode]) -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {}
-    for node in tree.css("meta[content]"):
+    for node in metas:
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or ""
         content = attrs.get("content")
@@ -187,13 +193,16 @@ def clean_title(title: str | None, site_name: str | None = None) -> str | None:
 def read_meta(tree: LexborHTMLParser) -> Meta:
     """Collect metadata candidates from JSON-LD first, then meta tags, then markup."""
     meta = Meta()
-    for obj in _ld_objects(tree):
+    # one walk of the document for the three element kinds read here (each css() call
+    # walks the whole tree: ~0.2 ms on a news page), split by tag in document order
+    found = tree.css(_META_ELEMENTS)
+    for obj in _ld_objects([n for n in found if n.tag == "script"]):
         types = _types(obj)
         if types & _ARTICLE_TYPES and ("headline" in obj or "datePublished" in obj):
             _apply_ld(meta, obj)
         elif "videoobject" in types:
             meta.video = True
-    tags = _meta_tags(tree)
+    tags = _meta_tags([n for n in found if n.tag == "meta"])
 
     def first(*keys: str) -> str | None:
         for key in keys:
@@ -206,6 +215,7 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
             meta.titles.append(v)
     for key in (
         "article:published_time",
+        "article:published:time",  # a variant some CMSs write
         "og:article:published_time",
         "datepublished",
         "pubdate",
@@ -223,7 +233,13 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
         "published_time",
     ):
         meta.published.extend(tags.get(key, ()))
-    for key in ("article:modified_time", "og:updated_time", "datemodified", "last-modified"):
+    for key in (
+        "article:modified_time",
+        "article:modified:time",
+        "og:updated_time",
+        "datemodified",
+        "last-modified",
+    ):
         meta.modified.extend(tags.get(key, ()))
     if not meta.authors:
         for key in (
@@ -254,7 +270,8 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
     meta.language = lang or meta.language or first("og:locale", "content-language", "language")
     title_node = tree.css_first("title")
     meta.doc_title = ws(title_node.text()) if title_node is not None else None
-    meta.h1 = [t for t in (ws(n.text(separator=" ")) for n in tree.css("h1")[:5]) if t]
+    h1s = [n for n in found if n.tag == "h1"][:5]
+    meta.h1 = [t for t in (ws(n.text(separator=" ")) for n in h1s) if t]
     if first("og:video", "og:video:url", "twitter:player"):
         meta.video = True
     return meta

@@ -11,6 +11,7 @@ templates often declare the site's default language.
 from __future__ import annotations
 
 import re
+from array import array
 from functools import lru_cache
 from typing import Any
 
@@ -38,7 +39,21 @@ def _identifier() -> Any:
     table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
     identifier.nb_ptc = table
     identifier._full_model = (table, identifier.nb_pc, identifier.nb_classes)  # drop the float16 copy
+    _flatten_walk_tables(identifier)
     return identifier
+
+
+def _flatten_walk_tables(identifier: Any) -> None:
+    """The byte walk's per-state tables as flat int arrays instead of lists of ints.
+
+    The walk (py3langid's visit_counts, one Python step per byte of the sample) reads
+    the row offset and the feature of every state it enters from two 100k-entry lists,
+    each entry a pointer to an int object somewhere on the heap. In a pipeline the other
+    work evicts those between articles; flat 4-byte arrays (like the transition table
+    already is) are a fifth of the memory to fetch again, and save ~7 MB. Same values:
+    the walk and its counts are unchanged."""
+    identifier._rowbase = array("I", identifier._rowbase)
+    identifier.tk_output = array("i", identifier.tk_output)
 
 
 def normalize_code(value: str | None) -> str | None:

@@ -49,9 +49,13 @@ _WHEN = rf"(?:{_META_DATE}(?:,?\s+(?:at\s+)?{_CLOCK})?|{_CLOCK})"
 _SECTION = r"[^\W\d][\w&'’.\-/ ]{0,30}?"
 _META_SECTION_FIRST = re.compile(rf"^(?:(?P<section>{_SECTION})\s*[|,·•—–-]?\s+)?(?P<when>{_WHEN})$")
 _META_WHEN_FIRST = re.compile(rf"^(?P<when>{_WHEN})\s*[|,·•—–-]?\s*(?P<section>{_SECTION})$")
-_CLOCK_END = re.compile(rf"(?<![\d:]){_CLOCK}$")
+# `(?<![\d:])` + _CLOCK, led by a digit so that the search skips to digits in C (dates._ISO)
+_CLOCK_END = re.compile(r"\d(?<![\d:]\d)\d?:\d{2}(?:\s?[ap]\.?m\.?)?$")
 _SECTION_ONLY = re.compile(rf"^{_SECTION}$")
-_MEDIA_MARK = re.compile(r"\s*[(\[](?:photos?|videos?|foto|fotos|video|audio|infographic)[)\]]\s*$", re.I)
+# searched from the last MAX_MEDIA_MARK characters only: a regex led by `\s*` and
+# anchored at the end is otherwise tried at every position of the line
+_MEDIA_MARK = re.compile(r"[(\[](?:photos?|videos?|foto|fotos|video|audio|infographic)[)\]]$", re.I)
+MAX_MEDIA_MARK = len("(infographic)")
 _BULLET = re.compile(r"^[•·*▪◦‣–—-]\s+")
 # one leading `\d` rather than four alternatives that each start with one: the regex
 # engine then skips to the next digit in C instead of trying every position (~4x faster)
@@ -88,11 +92,12 @@ def strip_media_mark(title: str) -> tuple[str, str | None]:
     """`Headline (PHOTO)` -> (`Headline`, `photo`): the marker is media, not headline."""
     if not title.endswith((")", "]")):
         return title, None
-    m = _MEDIA_MARK.search(title)
+    m = _MEDIA_MARK.search(title, max(0, len(title) - MAX_MEDIA_MARK))
     if not m:
         return title, None
-    kind = m.group(0).strip(" ()[]").lower()
-    return title[: m.start()].rstrip(), ("video" if kind.startswith("vid") else "photo")
+    head = title[: m.start()].rstrip()  # the whitespace before the marker goes with it
+    kind = title[len(head) :].strip(" ()[]").lower()
+    return head, ("video" if kind.startswith("vid") else "photo")
 
 
 def parse_meta(line: str, page: Stamp | None) -> tuple[str | None, str | None] | None:
@@ -100,6 +105,11 @@ def parse_meta(line: str, page: Stamp | None) -> tuple[str | None, str | None] |
     text = line.strip()
     if not text or len(text) > 60 or not _HAS_WHEN.search(text):
         return None
+    return _meta_of(text, page)
+
+
+def _meta_of(text: str, page: Stamp | None) -> tuple[str | None, str | None] | None:
+    """parse_meta for a stripped line known to be short and to hold a time or date."""
     section: str | None
     fast = _CLOCK_END.search(text, max(0, len(text) - 14))
     head = text[: fast.start()].rstrip(" |,·•—–-") if fast else None
@@ -122,13 +132,15 @@ def parse_meta(line: str, page: Stamp | None) -> tuple[str | None, str | None] |
 
 def _is_headline(line: str) -> bool:
     text = line.strip()
-    return 2 <= len(text) <= 300 and len(text.split()) >= 2
+    return 2 <= len(text) <= 300 and len(text.split(maxsplit=1)) >= 2
 
 
 def find_link_blocks(lines: list[str], page: Stamp | None) -> list[LinkBlock]:
     """Link lists in `lines` (blank lines already removed), in order."""
     blocks: list[LinkBlock] = []
-    metas = [parse_meta(ln, page) if len(ln) <= 60 else None for ln in lines]
+    # parse_meta's own tests, inlined: most lines hold no time or date at all (a short
+    # line stays short when stripped, and stripping never makes or breaks a _HAS_WHEN hit)
+    metas = [_meta_of(ln.strip(), page) if len(ln) <= 60 and _HAS_WHEN.search(ln) else None for ln in lines]
     i, n = 0, len(lines)
     while i < n:
         kind = classify_heading(lines[i])

@@ -48,14 +48,18 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _PUNCT_TOKEN = re.compile(r"\s[^\w\s]+(?=\s)")
 
 
-def count_words(text: str) -> int:
+def count_words(text: str, tokens: int | None = None) -> int:
     """Whitespace tokens holding a letter or digit, plus one per CJK character (those
-    scripts do not separate words)."""
-    # every CJK character is >= U+3040: max() is a C scan, the regex is not
-    cjk = len(_CJK.findall(text)) if text and max(text) >= "\u3040" else 0
+    scripts do not separate words). `tokens` is len(text.split()) when the caller has
+    it already (the pipeline splits every paragraph anyway)."""
+    # every CJK character is non-ASCII: isascii() is a C scan of the string's flag
+    cjk = 0 if text.isascii() else len(_CJK.findall(text))
     if cjk:
         text = _CJK.sub(" ", text)
-    return cjk + len(text.split()) - len(_PUNCT_TOKEN.findall(f" {text} "))
+        tokens = None  # the CJK characters were tokens' insides: split again
+    if tokens is None:
+        tokens = len(text.split())
+    return cjk + tokens - len(_PUNCT_TOKEN.findall(f" {text} "))
 
 
 def warm_up() -> None:
@@ -79,7 +83,7 @@ def warm_up() -> None:
 def _guard(raw: RawArticle, max_chars: int) -> tuple[str, list[str]]:
     content = raw.content
     warnings: list[str] = []
-    if content is None or not content.strip():
+    if not content or content.isspace():  # not `not content.strip()`: no copy of a whole page
         raise EmptyInput("content is empty")
     if len(content) > max_chars:
         warnings.append(f"content truncated from {len(content)} to {max_chars} characters")
@@ -195,8 +199,8 @@ def normalize(raw: RawArticle, *, max_chars: int = DEFAULT_MAX_CHARS) -> Article
 def _assemble(raw: RawArticle, parts: Parts, fmt: ResolvedFormat, warnings: list[str]) -> Article:
     hints = raw.hints or {}
     _fix_text(parts)
-    paragraphs = [" ".join(p.split()) for p in parts.paragraphs]
-    paragraphs = [p for p in paragraphs if p]
+    words = [p.split() for p in parts.paragraphs]
+    paragraphs = [" ".join(w) for w in words if w]
     body = "\n\n".join(paragraphs)
     title = " ".join(parts.title.split()) if parts.title else None
     if not title and hints.get("title"):
@@ -260,7 +264,7 @@ def _assemble(raw: RawArticle, parts: Parts, fmt: ResolvedFormat, warnings: list
         section=parts.section or hints.get("section"),
         lead=paragraphs[0] if paragraphs else None,
         body=body,
-        word_count=count_words(body),
+        word_count=count_words(body, sum(map(len, words))),  # body.split() is `words` joined
         media=Media(photo_count=parts.photo_count, captions=parts.captions, video=parts.video),
         links=Links(related=parts.related, latest=parts.latest),
         extraction=Extraction(format=fmt, extractor=parts.extractor, warnings=warnings),

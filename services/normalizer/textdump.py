@@ -17,9 +17,10 @@ Everything is one pass over the lines with bounded regexes: thousands of dumps a
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 from .boilerplate import is_boilerplate, is_media_credit, repeated_lines
-from .datelines import find_dateline
+from .datelines import DatelineMatch, find_dateline
 from .dates import Stamp, parse_date
 from .linklists import find_link_blocks, strip_media_mark
 from .parts import Parts
@@ -70,7 +71,7 @@ def _is_date_line(line: str) -> Stamp | None:
     stamp = parse_date(body, fallback=False)
     if stamp is None:
         return None
-    letters = sum(c.isalpha() for c in body)
+    letters = sum(map(str.isalpha, body))
     return stamp if letters <= 40 else None
 
 
@@ -89,15 +90,17 @@ def _title_from(line: str, parts: Parts) -> str:
     return title
 
 
-def _parse_header(lines: list[str], parts: Parts, title_hint: str | None) -> int:
+def _parse_header(
+    lines: list[str], parts: Parts, title_hint: str | None, datelines: dict[str, DatelineMatch | None]
+) -> int:
     """Fill title/date/dateline/byline from the top; return the index where the body starts."""
     i, n = 0, len(lines)
     pending: list[str] = []  # unknown lines after the title: a dek if header lines follow
     limit = min(n, MAX_HEADER_LINES)
-    repeated = repeated_lines(ln for ln in lines[:200] if ln.count(" ") < 3)
+    top = lines[:200]
     while i < limit:
         line = lines[i]
-        if parts.title is None and (line in repeated or is_boilerplate(line)):
+        if parts.title is None and (_repeated_label(line, top) or is_boilerplate(line)):
             i += 1  # navigation labels repeat; page furniture is never the headline
             continue
         if parts.title is None:
@@ -121,7 +124,7 @@ def _parse_header(lines: list[str], parts: Parts, title_hint: str | None) -> int
                 parts.updated = stamp
             else:
                 parts.published = _better(parts.published, stamp)
-        elif (dl := find_dateline(line)) is not None and not line[dl.end :].strip(" :"):
+        elif (dl := _dateline(line, datelines)) is not None and not line[dl.end :].strip(" :"):
             parts.dateline = dl.dateline
             parts.agency = parts.agency or dl.agency
         elif (m := _ATTRIBUTION.match(line)) is not None:
@@ -139,6 +142,23 @@ def _parse_header(lines: list[str], parts: Parts, title_hint: str | None) -> int
             pending.clear()
         i += 1
     return i - len(pending)
+
+
+def _dateline(line: str, seen: dict[str, DatelineMatch | None]) -> DatelineMatch | None:
+    """find_dateline once per distinct line of a dump: the header loop stops at the first
+    body line after probing it, and that line is usually the first paragraph, probed
+    again at the end."""
+    if line not in seen:
+        seen[line] = find_dateline(line)
+    return seen[line]
+
+
+def _repeated_label(line: str, top: list[str]) -> bool:
+    """A short line (under three spaces) said twice or more in `top`: a navigation label.
+
+    Asked only while no headline is found (a line or three), so counting this one line
+    beats building the set of all repeated short lines."""
+    return bool(line) and line.count(" ") < 3 and top.count(line) >= 2
 
 
 def _better(old: Stamp | None, new: Stamp) -> Stamp:
@@ -169,12 +189,15 @@ def _blocks(text: str) -> list[list[str]]:
 
 def _is_wrapped(block: list[str]) -> bool:
     """Hard-wrapped prose: every line but the last is long, none is a bullet."""
-    if len(block) < 2 or any(_BULLET.match(b) for b in block):
+    if len(block) < 2:
         return False
     if len(block) == 2:  # a headline over a date line is not a wrapped paragraph
-        return len(block[0]) >= 50 and block[1][:1].islower()
-    widths = [len(b) for b in block[:-1]]
-    return min(widths) >= 35 and max(widths) <= 110 and max(widths) - min(widths) <= 25
+        shaped = len(block[0]) >= 50 and block[1][:1].islower()
+    else:
+        widths = [len(b) for b in block[:-1]]
+        shaped = min(widths) >= 35 and max(widths) <= 110 and max(widths) - min(widths) <= 25
+    # the widths first: they reject most blocks without a regex per line
+    return shaped and not any(_BULLET.match(b) for b in block)
 
 
 def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
@@ -188,7 +211,8 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
         block_of.extend([bi] * len(block))
     if not lines:
         return parts
-    start = _parse_header(lines, parts, title_hint)
+    datelines: dict[str, DatelineMatch | None] = {}
+    start = _parse_header(lines, parts, title_hint, datelines)
     body_lines = lines[start:]
     body_blocks = block_of[start:]
     keep = [True] * len(body_lines)
@@ -212,14 +236,15 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
             keep[k] = False
     parts.photo_count = max(parts.photo_count, photos)
 
-    repeated = repeated_lines(ln for k, ln in enumerate(body_lines) if keep[k])
+    repeated = repeated_lines(compress(body_lines, keep))
     paragraphs: list[str] = []
     last_block = -1
     for k, line in enumerate(body_lines):
         if not keep[k]:
             continue
-        stripped = strip_media_mark(line)[0]
-        if is_boilerplate(line) or stripped == title:
+        # strip_media_mark keeps a prefix of the line: only a line starting with the title
+        # can be the title again
+        if is_boilerplate(line) or (line.startswith(title) and strip_media_mark(line)[0] == title):
             continue
         if is_media_credit(line):
             parts.photo_count = max(parts.photo_count, 1)
@@ -241,7 +266,7 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
         paragraphs.pop()  # trailing menu words ("Home", "Contact us")
 
     if paragraphs and parts.dateline is None:
-        dl = find_dateline(paragraphs[0])
+        dl = _dateline(paragraphs[0], datelines)
         if dl is not None:
             parts.dateline = dl.dateline
             parts.agency = parts.agency or dl.agency

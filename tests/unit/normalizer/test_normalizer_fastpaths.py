@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections import Counter
+from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.normalizer.htmlbody import _NEGATIVE_PHRASES, _NEGATIVE_WORDS, _is_negative_label, _negative
+from services.normalizer import dates, textdump
+from services.normalizer.boilerplate import repeated_lines
+from services.normalizer.datelines import DatelineMatch, find_dateline
+from services.normalizer.htmlchrome import _NEGATIVE_PHRASES, _NEGATIVE_WORDS, _is_negative_label, _negative
 from services.normalizer.htmlmeta import contains_collapsed, ws
-from services.normalizer.linklists import _HAS_WHEN
+from services.normalizer.linklists import _CLOCK_END, _HAS_WHEN, strip_media_mark
 from services.normalizer.mojibake import _CONTROL, _SIGNATURE, count_garbage, looks_mojibaked
 from services.normalizer.pipeline import _CJK, _PUNCT_TOKEN, count_words
+from services.normalizer.textdump import _repeated_label
+from tests.unit.normalizer.normalizer_helpers import FIXTURES, P1, P2
 
 # characters that make the edge cases: controls, non-characters, surrogates, the UTF-8
 # byte patterns of U+FFFD..U+FFFF inside other characters, odd whitespace, CJK, digits
@@ -71,8 +80,223 @@ def test_ascii_and_cjk_prechecks(text: str) -> None:
     assert looks_mojibaked(text) == (_SIGNATURE.search(text) is not None)
     assert looks_mojibaked(text + " CafÃ©")
     assert count_words(text) == _old_count_words(text)
+    # the pipeline hands over the token count of the paragraphs it joined into the body
+    paragraphs = [text, text[::-1], "", " \n"]
+    words = [p.split() for p in paragraphs]
+    body = "\n\n".join(" ".join(w) for w in words if w)
+    assert count_words(body, sum(map(len, words))) == _old_count_words(body)
 
 
 def test_count_words_examples() -> None:
     assert count_words("Grüße aus Köln — 3 Tage") == 5
     assert count_words("東京 Köln") == 3
+
+
+# --- text dumps: each fast path against the form it replaced --------------------------
+
+_DATE_PIECES = [*"0123456789 -/.:,TZ+−_aéx(", "2019", "11", "26", "Nov", "November", "Nov.", "de "]
+_DATEISH = st.lists(
+    st.sampled_from(
+        [
+            *_DATE_PIECES,
+            "th",
+            "pm",
+            "a.m.",
+            "18:49",
+            "2019-11-26",
+            "UTC",
+            "GMT+4",
+            "\xa0",
+            "٣",
+            "ſ",
+            "Uhr",
+            "at ",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+# the date searches as they were: each led by its lookbehind
+_OLD_DATE_RES = {
+    "_ISO": re.compile(
+        r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})"
+        r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?)?"
+        r"\s?(Z(?![a-z])|[+\-−]\d{2}(?::?\d{2})?(?!\d))?",
+        re.I,
+    ),
+    "_DMY_NAME": re.compile(
+        r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(\d{4})(?!\d)"
+    ),
+    "_NUMERIC": re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?![\d.])"),
+    "_YMD_SLASH": re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)"),
+    "_TIME_BEFORE": re.compile(r"(\d{1,2})[:h](\d{2})\s*([ap]\.?m\.?)?[\s,|-]*$"),
+}
+
+
+def _spans(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
+    return [(m.span(), m.groups()) for m in rx.finditer(text)]
+
+
+@given(_DATEISH)
+def test_digit_led_date_regexes_match_the_lookbehind_led_ones(text: str) -> None:
+    for name, old in _OLD_DATE_RES.items():
+        new = getattr(dates, name)
+        assert _spans(new, text) == _spans(old, text), name
+        assert bool(new.match(text)) == bool(old.match(text)), name
+    old_clock = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?$")
+    for pos in range(len(text) + 1):
+        a, b = _CLOCK_END.search(text, pos), old_clock.search(text, pos)
+        assert (a and a.span()) == (b and b.span())
+
+
+@given(_DATEISH)
+def test_parse_date_shortcuts_are_exact(text: str) -> None:
+    text = text.strip()[:400]
+    if dates._YEAR.search(text) is None:  # the early exit: no shape can match
+        shapes = (dates._ISO, dates._DMY_NAME, dates._MDY_NAME, dates._NUMERIC, dates._YMD_SLASH)
+        assert not any(rx.search(text) for rx in shapes)
+        assert dates._fallback(text) is None
+    if len(text) <= 120:  # the ISO search handed on to _find_date
+        m, full = dates._ISO.match(text) or dates._ISO.search(text[:120]), dates._ISO.search(text)
+        assert (m and (m.span(), m.groups())) == (full and (full.span(), full.groups()))
+    assert dates._find_date(text, dates._ISO.search(text)) == _old_find_date(text)
+
+
+def _old_find_date(text: str) -> tuple[date, int, int] | None:
+    """dates._find_date as it was: every shape searched, the earliest start kept."""
+    best: tuple[int, date, int] | None = None
+    found: list[tuple[int, date, int]] = []
+    m = dates._ISO.search(text)
+    if m:
+        with contextlib.suppress(ValueError):
+            found.append((m.start(), date(int(m[1]), int(m[2]), int(m[3])), m.end(3)))
+    for rx, dmy in ((dates._DMY_NAME, True), (dates._MDY_NAME, False)):
+        m = next((x for x in rx.finditer(text) if x[2 if dmy else 1].lower() in dates.MONTHS), None)
+        if m:
+            day, month = (
+                (int(m[1]), dates.MONTHS[m[2].lower()]) if dmy else (int(m[2]), dates.MONTHS[m[1].lower()])
+            )
+            with contextlib.suppress(ValueError):
+                found.append((m.start(), date(int(m[3]), month, day), m.end()))
+    m = dates._NUMERIC.search(text)
+    if m:
+        a, b, year = int(m[1]), int(m[3]), int(m[4])
+        with contextlib.suppress(ValueError):
+            found.append((m.start(), date(year, a, b) if (b > 12 and a <= 12) else date(year, b, a), m.end()))
+    m = dates._YMD_SLASH.search(text)
+    if m:
+        with contextlib.suppress(ValueError):
+            found.append((m.start(), date(int(m[1]), int(m[2]), int(m[3])), m.end()))
+    for cand in found:  # in search order, a later shape wins only by starting earlier
+        if best is None or cand[0] < best[0]:
+            best = cand
+    if best is None or not 1990 <= best[1].year <= 2100:
+        return None
+    return best[1], best[0], best[2]
+
+
+_OLD_MEDIA_MARK = re.compile(r"\s*[(\[](?:photos?|videos?|foto|fotos|video|audio|infographic)[)\]]\s*$", re.I)
+_MARKED = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            " ",
+            "\xa0",
+            "\t",
+            "(",
+            ")",
+            "[",
+            "]",
+            "photo",
+            "PHOTOS",
+            "Video",
+            "vid",
+            "Infographic",
+            "x(foto)",
+        ]
+    ),
+    max_size=10,
+).map("".join)
+
+
+def _old_strip_media_mark(title: str) -> tuple[str, str | None]:
+    if not title.endswith((")", "]")):
+        return title, None
+    m = _OLD_MEDIA_MARK.search(title)
+    if not m:
+        return title, None
+    kind = m.group(0).strip(" ()[]").lower()
+    return title[: m.start()].rstrip(), ("video" if kind.startswith("vid") else "photo")
+
+
+@given(_MARKED)
+def test_media_mark_tail_search_matches_the_whole_line_search(title: str) -> None:
+    assert strip_media_mark(title) == _old_strip_media_mark(title)
+
+
+def test_media_mark_on_the_seed_lines() -> None:
+    assert strip_media_mark("Map of the region \t(Infographic)") == ("Map of the region", "photo")
+    lines = (FIXTURES / "seed-article.txt").read_text("utf-8").splitlines()
+    assert sum(strip_media_mark(ln.strip())[1] == "photo" for ln in lines) >= 6
+    assert all(strip_media_mark(ln.strip()) == _old_strip_media_mark(ln.strip()) for ln in lines)
+
+
+_LINES = st.lists(
+    st.sampled_from(["", "Home", "Home", "a b", "a b c d", " x ", "•  y", "- z", "w" * 60]), max_size=12
+)
+
+
+@given(_LINES)
+def test_repeated_lines_and_the_header_label_check(lines: list[str]) -> None:
+    counts = Counter(ln for ln in lines if len(ln) >= 1)
+    assert repeated_lines(lines) == {ln for ln, n in counts.items() if n >= 2}
+    short = repeated_lines(ln for ln in lines[:200] if ln.count(" ") < 3)
+    assert all(_repeated_label(ln, lines[:200]) == (ln in short) for ln in lines)
+
+
+def _old_is_wrapped(block: list[str]) -> bool:
+    if len(block) < 2 or any(textdump._BULLET.match(b) for b in block):
+        return False
+    if len(block) == 2:
+        return len(block[0]) >= 50 and block[1][:1].islower()
+    widths = [len(b) for b in block[:-1]]
+    return min(widths) >= 35 and max(widths) <= 110 and max(widths) - min(widths) <= 25
+
+
+@given(
+    st.lists(
+        st.sampled_from(["x" * 50, "y" * 40, "z" * 36 + " w", "• " + "b" * 40, "lower", "Upper", "- c"]),
+        max_size=5,
+    )
+)
+def test_is_wrapped_checks_widths_before_bullets(block: list[str]) -> None:
+    assert textdump._is_wrapped(block) == _old_is_wrapped(block)
+
+
+@given(_TRICKY)
+def test_cheap_prechecks_on_unstripped_lines(text: str) -> None:
+    # find_link_blocks tests _HAS_WHEN before parse_meta strips; _guard asks isspace()
+    assert bool(_HAS_WHEN.search(text)) == bool(_HAS_WHEN.search(text.strip()))
+    assert (not text or text.isspace()) == (not text.strip())
+    assert (len(text.split(maxsplit=1)) >= 2) == (len(text.split()) >= 2)  # _is_headline
+
+
+@given(_MARKED)
+def test_media_mark_keeps_a_prefix(title: str) -> None:
+    # the body loop asks line.startswith(title) before stripping a marker off the line
+    assert title.startswith(strip_media_mark(title)[0])
+
+
+def test_dateline_probed_once_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    probed: list[str] = []
+
+    def counting(line: str) -> DatelineMatch | None:
+        probed.append(line)
+        return find_dateline(line)
+
+    monkeypatch.setattr(textdump, "find_dateline", counting)
+    first = f"LONDON (Reuters) - {P1}"
+    parts = textdump.parse_text(
+        f"Talks to resume next week\n\nMarch 2, 2019 10:25 AM EST\n\n{first}\n\n{P2}\n"
+    )
+    assert parts.dateline is not None and parts.dateline.place == "London"
+    assert probed.count(first) == 1  # the header's probe of the first body line is reused
