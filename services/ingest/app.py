@@ -18,7 +18,6 @@ from aiokafka import AIOKafkaProducer
 
 from services import __version__
 from services.core import jsonlog, metrics
-from services.core.codec import encode
 from services.core.http import add_ops_routes, metrics_middleware
 from services.core.kafka.admin import ensure_topics
 from services.core.kafka.clients import producer_kwargs
@@ -72,41 +71,61 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _read_batch(
+    request: web.Request, limits: requests.Limits, limit: int, source: str
+) -> tuple[list[tuple[int, requests.Record]], list[dict[str, Any]]]:
+    """Decode the NDJSON body line by line as it arrives: the whole body is never in memory,
+    only the unfinished line and the encoded records (issue 9)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+    batch = requests.NdjsonBatch(limits, source, limit)
+    async for chunk in request.content.iter_chunked(1 << 16):
+        batch.feed(chunk)
+    return batch.close()
+
+
 async def _produce(app: web.Application, articles: list[RawArticle]) -> list[BaseException | None]:
     """Send all, then wait for every ack; one result per article (None = acked)."""
+    return await _produce_records(app, [requests.to_record(a) for a in articles])
+
+
+async def _produce_records(
+    app: web.Application, records: list[requests.Record]
+) -> list[BaseException | None]:
+    """Send all, then wait for every ack; one result per record (None = acked)."""
     producer = app[STATE].producer
     settings = app[SETTINGS]
     if producer is None:
         holder = app[STATE].producers
         if holder is None or not await holder.renew_if_broken():
-            return [Unavailable("starting", "no kafka producer yet")] * len(articles)
+            return [Unavailable("starting", "no kafka producer yet")] * len(records)
         producer = holder.current
         assert producer is not None
     topic = Topics(settings.topics).raw
 
-    async def one(article: RawArticle) -> None:
-        future = await producer.send(topic, encode(article), key=article.ingest.id.encode())
+    async def one(record: requests.Record) -> None:
+        future = await producer.send(topic, record.value, key=record.key)
         await future
 
     try:
         results = await asyncio.wait_for(
-            asyncio.gather(*(one(a) for a in articles), return_exceptions=True),
+            asyncio.gather(*(one(r) for r in records), return_exceptions=True),
             timeout=settings.produce_timeout_s,
         )
     except TimeoutError:
-        results = [TimeoutError("broker did not ack in time")] * len(articles)
+        results = [TimeoutError("broker did not ack in time")] * len(records)
     holder = app[STATE].producers
     if holder is not None and any(r is not None for r in results):
         # the refused articles got 503 (clients retry); the next request gets a producer
         # that can deliver again
         await holder.renew_if_broken()
-    for result, article in zip(results, articles, strict=True):
+    for result, record in zip(results, records, strict=True):
         if result is None:
-            metrics.INGEST_ACCEPTED.labels(article.ingest.source).inc()
+            metrics.INGEST_ACCEPTED.labels(record.source).inc()
             metrics.MESSAGES_OUT.labels("ingest", topic).inc()
         else:
             metrics.PRODUCER_ERRORS.labels("ingest").inc()
-            log.warning("produce failed", extra={"ingest_id": article.ingest.id, "error": repr(result)})
+            log.warning("produce failed", extra={"ingest_id": record.id, "error": repr(result)})
     return list(results)
 
 
@@ -156,18 +175,17 @@ async def post_batch(request: web.Request) -> web.Response:
     limits = requests.Limits(settings.max_body_bytes, settings.max_batch_lines)
     try:
         source = sources.ingest_source(request.headers.get(sources.HEADER), "batch")
-        body = await _read_body(request, settings.max_batch_bytes)
-        accepted, errors = requests.from_ndjson(body, limits, source)
+        accepted, errors = await _read_batch(request, limits, settings.max_batch_bytes, source)
         sources.admit(request.app[BACKFILL], source, len(accepted))
     except IngestError as exc:
         return _error(exc)
     for error in errors:
         metrics.INGEST_REJECTED.labels("400", error["reason"]).inc()
-    results = await _produce(request.app, [a for _, a in accepted])
+    results = await _produce_records(request.app, [r for _, r in accepted])
     ids: list[str] = []
-    for (line, article), result in zip(accepted, results, strict=True):
+    for (line, record), result in zip(accepted, results, strict=True):
         if result is None:
-            ids.append(article.ingest.id)
+            ids.append(record.id)
         else:
             errors.append({"line": line, "reason": "kafka_unavailable", "error": repr(result)})
     errors.sort(key=lambda e: e["line"])

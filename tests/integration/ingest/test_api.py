@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import orjson
@@ -71,6 +72,26 @@ async def test_batch_answers_per_line_and_stores_the_good_lines(ingest: System) 
     assert [(e["line"], e["reason"]) for e in answer["errors"]] == [(2, "empty_content"), (3, "bad_json")]
     records = await raw_records(ingest)
     assert set(answer["ids"]) <= set(records)
+
+
+async def test_streamed_batch_is_decoded_across_chunks_and_a_413_stores_nothing(ingest: System) -> None:
+    """Issue 9: batches are decoded as they arrive; still nothing is produced before the end."""
+    marker = uuid4().hex
+    good = orjson.dumps({"content": f"streamed {marker}", "format": "text"}) + b"\r\n"
+
+    def chunks(body: bytes, size: int) -> Iterator[bytes]:  # no Content-Length: chunked upload
+        yield from (body[i : i + size] for i in range(0, len(body), size))
+
+    over = post(ingest, "/v1/articles/batch", content=chunks(good * 6, 7))
+    assert over.status_code == 413 and over.json()["error"] == "too_many_lines"
+    ok = post(ingest, "/v1/articles/batch", content=chunks(good + b"nope\r\n" + good, 5))
+    assert ok.status_code == 202, ok.text
+    answer = ok.json()
+    assert len(answer["ids"]) == 2 and [(e["line"], e["reason"]) for e in answer["errors"]] == [
+        (2, "bad_json")
+    ]
+    stored = [r for r in (await raw_records(ingest)).values() if marker in r["content"]]
+    assert sorted(r["ingest"]["id"] for r in stored) == sorted(answer["ids"])  # none from the 413
 
 
 @pytest.mark.parametrize(

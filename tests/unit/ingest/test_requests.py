@@ -67,7 +67,7 @@ def test_ndjson_batch_gives_per_line_results() -> None:
     accepted, errors = requests.from_ndjson(body, requests.Limits(1000, 10))
     assert [line for line, _ in accepted] == [1, 5]
     assert [(e["line"], e["reason"]) for e in errors] == [(3, "bad_json"), (4, "unknown_format")]
-    assert all(a.ingest.source == "batch" for _, a in accepted)
+    assert all(r.source == "batch" for _, r in accepted)
 
 
 def test_batch_line_limit_is_413() -> None:
