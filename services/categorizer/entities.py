@@ -12,159 +12,34 @@ words and most false positives.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
 
-# Word lists are written as text (one source line per ~80 chars), split at import.
-_split = str.split
+from .entitywords import (
+    ACRONYM_EXCLUDE,
+    CONNECTOR_CASES,
+    CONNECTORS,
+    GENERIC_ORG_WORDS,
+    KNOWN_ORGS,
+    MONTHS_DAYS,
+    MULTIWORD_ORGS,
+    NAME_PARTICLES,
+    NON_PERSON,
+    ORG_CUES,
+    PORTFOLIO,
+    SPEECH,
+    SPLITTERS,
+    TITLES,
+)
+from .wordtokens import ENTITY_TOKEN_RE
 
 #: Text beyond this many characters per field is not scanned (bounds the worst case).
 MAX_CHARS = 20_000
 # Tokens: dotted acronyms, words (inner apostrophes kept), single punctuation marks.
 # A possessive "'s" is matched but left out of the token (group 1): "Russia's" -> "Russia".
-_TOKEN_RE = re.compile(r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)*|[^\w\s])(?:['’]s\b)?")
-
-TITLES = frozenset(
-    _split(
-        """
-president vice prime minister ministers deputy secretary general colonel lieutenant
-major captain admiral marshal commander chief chairman chairwoman chair ceo director
-head senator sen rep representative congressman congresswoman governor mayor king queen
-prince princess sheikh emir sultan pope cardinal bishop archbishop rabbi imam ayatollah
-mr mrs ms dr prof professor judge justice ambassador envoy spokesman spokeswoman
-spokesperson chancellor premier speaker leader coach manager striker midfielder defender
-goalkeeper quarterback pitcher champion founder executive officer analyst economist
-first lady lord sir dame sergeant corporal private inspector detective superintendent
-commissioner president-elect foreign defence defense interior finance economy energy
-health trade justice army navy staff armed forces of the federation
-"""
-    )
-)
-
-SPEECH = frozenset(
-    {
-        "said",
-        "says",
-        "told",
-        "added",
-        "noted",
-        "stressed",
-        "emphasized",
-        "emphasised",
-        "explained",
-        "announced",
-        "declared",
-        "wrote",
-        "argued",
-        "insisted",
-        "warned",
-        "asked",
-        "replied",
-        "according",
-    }
-)
-
-ORG_CUES = frozenset(
-    _split(
-        """
-co cos gmbh ag nv bv spa plc kk bhd pty sa lp
-ministry ministries committee council bank banks company companies corp corporation inc
-ltd llc plc group university party agency association federation union commission
-parliament court forces army navy department office organization organisation institute
-fund exchange airlines airways motors reserve assembly congress senate police service
-authority board foundation society club bureau administration cabinet government embassy
-alliance league network systems technologies holdings partners securities petroleum
-airline school college hospital academy centre center coalition movement front brigade
-corps guard council's times post journal news agency's industries
-"""
-    )
-)
-
-GENERIC_ORG_WORDS = ORG_CUES | frozenset(
-    _split(
-        """
-the of and for national state general central federal supreme armed military defense
-defence foreign internal interior security joint high first public general's staff
-"""
-    )
-)
-
-CONNECTORS = frozenset(
-    {
-        "of",
-        "the",
-        "and",
-        "for",
-        "de",
-        "du",
-        "van",
-        "von",
-        "der",
-        "bin",
-        "ibn",
-        "al",
-        "la",
-        "le",
-        "da",
-        "del",
-        "on",
-    }
-)
-NAME_PARTICLES = frozenset({"van", "von", "der", "de", "bin", "ibn", "al", "da", "del", "la"})
-
-ACRONYM_EXCLUDE = frozenset(
-    """
-US USA UK UAE REUTER REUTERS PHOTO VIDEO UPDATE UPDATED PM AM GMT UTC TV CEO CFO COO OK ID PC AP AFP
-UPI RSS FAQ PDF HTML USD EUR GBP JPY RUB AZN NB PS II III IV VI VII VIII IX XI XII DIY
-LIVE BREAKING NEWS EXCLUSIVE WATCH READ MORE CNN? Q A I
-""".replace("?", "").split()
-)
-
-KNOWN_ORGS = {
-    "united nations": "United Nations",
-    "red cross": "Red Cross",
-    "red crescent": "Red Crescent",
-    "white house": "White House",
-    "pentagon": "Pentagon",
-    "kremlin": "Kremlin",
-    "hamas": "Hamas",
-    "hezbollah": "Hezbollah",
-    "taliban": "Taliban",
-    "al qaeda": "al-Qaeda",
-    "al-qaeda": "al-Qaeda",
-    "wall street": "Wall Street",
-    "european union": "European Union",
-    "world bank": "World Bank",
-    "interpol": "Interpol",
-    "opec": "OPEC",
-    "nato": "NATO",
-}
-
-_MULTIWORD_ORGS = [(k, v) for k, v in KNOWN_ORGS.items() if " " in k]
-
-MONTHS_DAYS = frozenset(
-    _split(
-        """
-january february march april may june july august september october november december
-jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday
-friday saturday sunday
-"""
-    )
-)
-
-
-#: Words that end a "name" that is not a person ("Glass-Steagall Act", "Wall Street").
-NON_PERSON = frozenset(
-    _split(
-        """
-act law bill treaty accord agreement street road avenue square river sea ocean mountain
-island islands airport station bridge hotel stadium cup league prize award awards day
-week war summit games olympics index festival church cathedral palace house hospital
-program programme project plan report crisis zone region province state county city
-"""
-    )
-)
+_TOKEN_RE = ENTITY_TOKEN_RE
 
 
 @dataclass
@@ -173,26 +48,27 @@ class Entities:
     organizations: list[str]
 
 
-def _runs(tokens: list[str], caps: list[int]) -> Iterable[tuple[int, int]]:
+def _runs(tokens: list[str], up: list[bool]) -> list[tuple[int, int]]:
     """(start, end) of maximal capitalised runs of two or more tokens; connectors may join
-    two capitalised words. `caps`: indices of the capitalised tokens (only they can start
-    a run, so the many lower-case tokens are never visited). A lone capitalised word is
-    not a run: it can be neither a person (two to four words) nor an organisation (a cue
-    word alone is generic)."""
+    two capitalised words. `up`: whether each token starts with a capital. Only
+    capitalised tokens can start a run, so the many lower-case tokens are never visited.
+    A lone capitalised word is not a run: it can be neither a person (two to four words)
+    nor an organisation (a cue word alone is generic)."""
     n = len(tokens)
     done = 0
-    for i in caps:
+    runs = []
+    for i in compress(count(), up):
         if i < done:
             continue
         j = i + 1
         while j < n:
-            if tokens[j][0].isupper():
+            if up[j]:
                 j += 1
-            elif tokens[j].lower() in CONNECTORS:
-                k = j
-                while k < n and tokens[k].lower() in CONNECTORS:
+            elif tokens[j] in CONNECTOR_CASES:
+                k = j + 1
+                while k < n and tokens[k] in CONNECTOR_CASES:
                     k += 1
-                if k < n and tokens[k][0].isupper():
+                if k < n and up[k]:
                     j = k + 1
                 else:
                     break
@@ -200,7 +76,19 @@ def _runs(tokens: list[str], caps: list[int]) -> Iterable[tuple[int, int]]:
                 break
         done = j
         if j - i >= 2:
-            yield i, j
+            runs.append((i, j))
+    return runs
+
+
+def _is_acronym_org(tok: str, place_words: set[str]) -> bool:
+    """A capitalised token that is reported as an organisation on its own ("NATO")."""
+    return (
+        2 <= len(tok) <= 6
+        and tok.isupper()
+        and tok.isalpha()
+        and tok not in ACRONYM_EXCLUDE
+        and tok.lower() not in place_words
+    )
 
 
 def extract_entities(
@@ -208,22 +96,23 @@ def extract_entities(
     place_words: set[str],
     common_words: frozenset[str],
     max_items: int = 20,
+    tokens: Sequence[list[str]] | None = None,
 ) -> Entities:
     """People and organisations from the article's texts: title first (a Title Case
-    title is used for acronyms only), then subtitle, lead and body."""
-    people: dict[str, str] = {}  # key (lower full name) -> display
-    people_order: list[str] = []
+    title is used for acronyms only), then subtitle, lead and body.
+
+    `tokens`: `_TOKEN_RE.findall(text[:MAX_CHARS])` of each text when the caller has
+    them (the pipeline shares them with the place scan). `common_words` may already
+    include MONTHS_DAYS (the pipeline passes the union, built once).
+    """
+    common = common_words if common_words >= MONTHS_DAYS else common_words | MONTHS_DAYS
+    people: dict[str, str] = {}  # key (lower full name) -> display, in order found
     orgs: dict[str, str] = {}
-    orgs_order: list[str] = []
-    single_mentions: dict[str, int] = {}
+    # Capitalised tokens of the texts analysed, counted once per text (C-level Counter);
+    # which of them count as surname mentions is decided per distinct word at the end.
+    cap_counts: Counter[str] = Counter()
     candidates: list[tuple[list[str], bool]] = []  # name tokens, has cue
-
-    def is_common(tok: str) -> bool:
-        low = tok.lower()
-        return low in common_words or low in MONTHS_DAYS
-
-    def is_place(tok: str) -> bool:
-        return tok.lower() in place_words
+    seen: set[tuple[str, ...]] = set()  # runs analysed, with their neighbours
 
     def add_org(name: str) -> None:
         key = name.lower()
@@ -231,106 +120,81 @@ def extract_entities(
             return  # "Russian Federation" is a country, not an organisation
         if key not in orgs:
             orgs[key] = name
-            orgs_order.append(key)
 
-    for n_text, text in enumerate(texts):
+    texts = list(texts)
+    if tokens is None:
+        tokens = [_TOKEN_RE.findall(t[:MAX_CHARS]) if t else [] for t in texts]
+    for n_text, (text, toks) in enumerate(zip(texts, tokens, strict=True)):
         if not text:
             continue
-        tokens: list[str] = _TOKEN_RE.findall(text[:MAX_CHARS])
-        letters = [t for t in tokens if t[0].isalpha()]
+        letters = [t for t in toks if t[0].isalpha()]
         if letters and sum(map(str.isupper, letters)) > 0.6 * len(letters):
             continue  # all-caps headlines carry no capitalisation signal
-        caps = [i for i, t in enumerate(tokens) if t[0].isupper()]
-        long_words = [t for t in letters if len(t) > 3]
-        if (
-            n_text == 0
-            and len(long_words) >= 4
-            and sum(t[0].isupper() for t in long_words) > 0.8 * len(long_words)
-        ):
-            # Title Case headline: every word is capitalised, so only acronyms count.
-            for tok in tokens:
-                if (
-                    tok.isupper()
-                    and 2 <= len(tok) <= 6
-                    and tok.isalpha()
-                    and tok not in ACRONYM_EXCLUDE
-                    and not is_place(tok)
-                ):
-                    add_org(KNOWN_ORGS.get(tok.lower(), tok))
-            continue
-        for tok in [tokens[i] for i in caps]:
-            if (
-                2 <= len(tok) <= 6
-                and tok.isupper()
-                and tok.isalpha()
-                and tok not in ACRONYM_EXCLUDE
-                and not is_place(tok)
-            ):
+        if n_text == 0:
+            long_words = [t for t in letters if len(t) > 3]
+            if len(long_words) >= 4 and sum(t[0].isupper() for t in long_words) > 0.8 * len(long_words):
+                # Title Case headline: every word is capitalised, so only acronyms count.
+                for tok in toks:
+                    if _is_acronym_org(tok, place_words):
+                        add_org(KNOWN_ORGS.get(tok.lower(), tok))
+                continue
+        up = [t[0].isupper() for t in toks]
+        cap_toks = list(compress(toks, up))
+        cap_counts.update(cap_toks)
+        # Acronyms, each distinct one once, in order of first occurrence.
+        for tok in filter(str.isupper, dict.fromkeys(cap_toks)):
+            if _is_acronym_org(tok, place_words):
                 add_org(KNOWN_ORGS.get(tok.lower(), tok))
-            elif len(tok) > 2 and not is_common(tok):
-                single_mentions[tok] = single_mentions.get(tok, 0) + 1
-        for start, end in _runs(tokens, caps):
-            span = tokens[start:end]
-            low = [t.lower() for t in span]
-            if end - start >= 2:
-                joined = " ".join(low)
-                for key, name in _MULTIWORD_ORGS:
-                    if key in joined:
-                        add_org(name)
-            _organisation(span, low, add_org, is_common, is_place)
-            prev = tokens[start - 1] if start > 0 else ""
-            nxt = tokens[end] if end < len(tokens) else ""
-            nxt2 = tokens[end + 1] if end + 1 < len(tokens) else ""
-            _people_in_run(span, low, prev, nxt, nxt2, candidates, is_common, is_place)
+        for start, end in _runs(toks, up):
+            span = toks[start:end]
+            prev = toks[start - 1] if start > 0 else ""
+            nxt = toks[end] if end < len(toks) else ""
+            nxt2 = toks[end + 1] if end + 1 < len(toks) else ""
+            # A run seen before with the same neighbours adds nothing new (organisations
+            # are kept once, a repeated candidate is accepted or not as the first was).
+            seen_key = (prev, nxt, nxt2, *span)
+            if seen_key in seen:
+                continue
+            seen.add(seen_key)
+            low = list(map(str.lower, span))
+            joined = " ".join(low)
+            for key, name in MULTIWORD_ORGS:
+                if key in joined:
+                    add_org(name)
+            _organisation(span, low, add_org, common)
+            _people_in_run(span, low, prev, nxt, nxt2, candidates, common, place_words)
 
-    # Accept candidates: a cue, or the surname repeated alone elsewhere.
+    # Accept candidates: a cue, or the surname repeated alone elsewhere (a capitalised
+    # token of > 2 letters, not a common word and not reported as an acronym).
     for toks, cue in candidates:
         surname = toks[-1]
-        repeated = single_mentions.get(surname, 0) >= 2
-        if not (cue or repeated):
+        if not cue and not (
+            cap_counts[surname] >= 2
+            and len(surname) > 2
+            and surname.lower() not in common
+            and not _is_acronym_org(surname, place_words)
+        ):
             continue
         key = " ".join(t.lower() for t in toks)
         if key in orgs:
             continue
         if key not in people:
             people[key] = " ".join(toks)
-            people_order.append(key)
     # Drop a person that is the tail of a longer one ("Sadikov" vs "Najmeddin Sadikov").
-    full = [people[k] for k in people_order]
+    full = list(people.values())
     keep = [p for p in full if not any(o != p and o.endswith(" " + p) for o in full)]
-    org_list = [orgs[k] for k in orgs_order]
+    org_list = list(orgs.values())
     org_list = [o for o in org_list if not any(o != p and o in p.split() for p in keep)]
     return Entities(people=keep[:max_items], organizations=org_list[:max_items])
 
 
-# Title words that are also parts of organisation names ("Ministry of Foreign Trade").
-_PORTFOLIO = frozenset(
-    {
-        "of",
-        "the",
-        "federation",
-        "forces",
-        "armed",
-        "defense",
-        "defence",
-        "foreign",
-        "interior",
-        "finance",
-        "trade",
-        "health",
-        "energy",
-        "economy",
-        "justice",
-        "army",
-        "navy",
-        "staff",
-    }
-)
-
-
-def _organisation(span, low, add_org, is_common, is_place) -> None:
+def _organisation(
+    span: list[str], low: list[str], add_org: Callable[[str], None], common: frozenset[str]
+) -> None:
     """Organisation names in a run: each ends at an organisation cue word
     ("NATO Military Committee", "Ministry of Defense", "Bank of Georgia")."""
+    if ORG_CUES.isdisjoint(low):
+        return  # most runs hold no cue word
     n = len(low)
     for c in range(n):
         if low[c] not in ORG_CUES:
@@ -341,7 +205,7 @@ def _organisation(span, low, add_org, is_common, is_place) -> None:
         if end < n and low[end] in ("of", "for"):
             k = end
             while k < n and (low[k] in CONNECTORS or span[k][:1].isupper()):
-                if low[k] == "and" or (low[k] in TITLES and low[k] not in _PORTFOLIO):
+                if low[k] == "and" or (low[k] in TITLES and low[k] not in PORTFOLIO):
                     break
                 k += 1
             while k > end and low[k - 1] in CONNECTORS:
@@ -351,29 +215,37 @@ def _organisation(span, low, add_org, is_common, is_place) -> None:
         while (
             start > 0
             and low[start - 1] not in CONNECTORS
-            and (low[start - 1] not in TITLES or low[start - 1] in ORG_CUES or low[start - 1] in _PORTFOLIO)
+            and (low[start - 1] not in TITLES or low[start - 1] in ORG_CUES or low[start - 1] in PORTFOLIO)
         ):
             start -= 1
         while start < c and (low[start] == "the" or low[start] in ("first", "deputy")):
             start += 1
-        words = span[start:end]
-        distinctive = [w for w in words if w.lower() not in GENERIC_ORG_WORDS]
-        if not distinctive:
+        if GENERIC_ORG_WORDS.issuperset(low[start:end]):
             continue  # "Armed Forces", "the Ministry": says nothing on its own
-        if len(words) == 1 and is_common(words[0]):
+        if end - start == 1 and low[start] in common:
             continue
-        add_org(" ".join(words))
+        add_org(" ".join(span[start:end]))
 
 
-def _people_in_run(span, low, prev, nxt, nxt2, candidates, is_common, is_place) -> None:
+def _people_in_run(
+    span: list[str],
+    low: list[str],
+    prev: str,
+    nxt: str,
+    nxt2: str,
+    candidates: list[tuple[list[str], bool]],
+    common: frozenset[str],
+    place_words: set[str],
+) -> None:
     """Split a run at connectors; each part may be '<titles> Given [Middle] Surname'."""
     parts: list[tuple[int, int]] = []
     s = 0
-    for i, t in enumerate(low):
-        if t in CONNECTORS and t not in NAME_PARTICLES:
-            if i > s:
-                parts.append((s, i))
-            s = i + 1
+    if not SPLITTERS.isdisjoint(low):
+        for i, t in enumerate(low):
+            if t in SPLITTERS:
+                if i > s:
+                    parts.append((s, i))
+                s = i + 1
     if s < len(span):
         parts.append((s, len(span)))
     for a, b in parts:
@@ -381,30 +253,29 @@ def _people_in_run(span, low, prev, nxt, nxt2, candidates, is_common, is_place) 
         # A title before the run ("... General of the Army Valery Gerasimov").
         if a == 0 and prev.lower() in TITLES:
             cue = True
-        if a > 0 and any(t in TITLES for t in low[:a]):
+        if a > 0 and not TITLES.isdisjoint(low[:a]):
             cue = True
         i = a
-        while i < b and (low[i] in TITLES or is_place(span[i]) or is_common(span[i])):
+        while i < b and (low[i] in TITLES or low[i] in place_words or low[i] in common):
             if low[i] in TITLES:
                 cue = True
             i += 1
-        name = span[i:b]
-        if not 2 <= len(name) <= 4:
+        if not 2 <= b - i <= 4:
             continue
         if (
-            is_common(name[0])
-            or name[-1].lower() in NON_PERSON
+            low[i] in common
+            or low[b - 1] in NON_PERSON
             or any(
-                is_place(t)
+                lo in place_words
                 or t.isupper()
-                or t.lower() in ORG_CUES
-                or t.lower() in TITLES
-                or (not cue and is_common(t))
-                or (not t[:1].isupper() and t.lower() not in NAME_PARTICLES)
-                for t in name
+                or lo in ORG_CUES
+                or lo in TITLES
+                or (not cue and lo in common)
+                or (not t[:1].isupper() and lo not in NAME_PARTICLES)
+                for t, lo in zip(span[i:b], low[i:b], strict=True)
             )
         ):
             continue
         if b == len(span) and (nxt.lower() in SPEECH or (nxt == "," and nxt2.lower() in SPEECH)):
             cue = True
-        candidates.append((name, cue))
+        candidates.append((span[i:b], cue))

@@ -53,28 +53,38 @@ class KeywordTable:
                 self.weight[j] = float(idf[j]) * (BIGRAM_BOOST if " " in f else 1.0)
         # Words never seen in training are rare by definition: high, not maximal, idf.
         self.unknown_idf = float(idf.max()) * 0.9 if idf.size else 10.0
+        # One extra 0 at the end: index -1 (an unknown feature) reads weight 0, so the
+        # score of every feature is one numpy expression without a mask.
+        self.weight_ext = np.append(self.weight, np.float32(0.0))
 
     def extract(self, feats: Mapping[str, int] | Lookup, k: int = 10) -> list[str]:
         """Top-k unigrams/bigrams by (1 + log tf) x idf."""
         lk = feats if isinstance(feats, Lookup) else lookup(feats, self.vocab)
         if not lk.keys:
             return []
-        known = lk.index >= 0
-        score = np.where(known, (1.0 + np.log(lk.counts)) * self.weight[np.where(known, lk.index, 0)], 0.0)
+        score = (1.0 + np.log(lk.counts)) * self.weight_ext[lk.index]
         # Enough candidates for k after bigram/word overlaps are skipped.
         top = np.flatnonzero(score > 0)
         if top.size > 4 * k:
             top = top[np.argpartition(-score[top], 4 * k)[: 4 * k]]
         keys = lk.keys
-        scored = [(float(score[i]), keys[i]) for i in top]
-        for i in np.flatnonzero(~known):
-            f, c = keys[i], float(lk.counts[i])
+        # (-score, term): sorting the tuples ranks by score, then alphabetically.
+        scored = [(-s, keys[i]) for s, i in zip(score[top].tolist(), top.tolist(), strict=True)]
+        unknown_idf = self.unknown_idf
+        # Past the single words (when the lookup knows where they end) only recurring
+        # terms can qualify, so most unknown prefixes and bigrams cost one comparison.
+        n_words = len(keys) if lk.n_words is None else lk.n_words
+        unknown = np.flatnonzero(lk.index < 0)
+        for i, c in zip(unknown.tolist(), lk.counts[unknown].tolist(), strict=True):
+            if i >= n_words and c < 3:
+                continue
+            f = keys[i]
             # Unknown terms: single words, or bigrams that recur (>= 3 counts).
             if f[0] == "~" or (c < 3 and " " in f) or not _eligible(f):
                 continue
-            s = (1.0 + math.log(c)) * self.unknown_idf
-            scored.append((s * BIGRAM_BOOST if " " in f else s, f))
-        scored.sort(key=lambda x: (-x[0], x[1]))
+            s = (1.0 + math.log(c)) * unknown_idf
+            scored.append((-(s * BIGRAM_BOOST) if " " in f else -s, f))
+        scored.sort()
         out: list[str] = []
         covered: set[str] = set()
         for _score, f in scored:

@@ -15,14 +15,17 @@ import msgspec
 
 from services.core.models import Article, Topic
 
+from . import entities, places
 from .entities import extract_entities
-from .features import MAX_TOKENS, Lookup, document_tokens, feature_counts, lookup
+from .entitywords import MONTHS_DAYS
+from .features import MAX_TOKENS, Lookup, count_features, document_tokens, feature_counts, lookup
 from .keywords import KeywordTable
 from .model import TopicModel
 from .places import Gazetteer, extract_places, load_gazetteer
 from .sections import SectionEvidence, SectionTable
 from .subtopics import SubtopicMatcher, subtopic_scores
 from .taxonomy import Taxonomy, load_taxonomy
+from .wordtokens import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class Categorizer:
         self.subtopics = SubtopicMatcher(taxonomy)
         self.keyword_table = KeywordTable(model.vocab, model.idf)
         self._class_index = {c: i for i, c in enumerate(model.classes)}
+        self.tokenizer = Tokenizer()
+        # Words never part of a name (entities): the model's common words and the
+        # months/days, united once here instead of per article.
+        self.common_words = model.common_words | MONTHS_DAYS
 
     @classmethod
     def load(
@@ -84,7 +91,7 @@ class Categorizer:
         if feats is None:
             feats = feature_counts(self._tokens(article))
         probs = self.model.predict_proba(feats)
-        dist = {c: float(p) for c, p in zip(self.model.classes, probs, strict=True)}
+        dist = dict(zip(self.model.classes, probs.tolist(), strict=True))
         ev = self.sections.evidence(article)
         if ev is not None:
             top = self.taxonomy.ancestor(ev.code, 1)
@@ -125,17 +132,20 @@ class Categorizer:
         """A copy of `article` with the categorizer fields filled. Pure: no I/O."""
         tokens = self._tokens(article)
         # Looked up in the vocabulary once, for the topic model and the keywords.
-        feats = lookup(feature_counts(tokens), self.model.vocab)
+        counts, n_words = count_features(tokens)
+        feats = lookup(counts, self.model.vocab, n_words)
         dist, ev = self.topic_distribution(article, feats)
         topics = self._topics(dist, ev, tokens[: MAX_TOKENS * 3])
 
-        text = "\n".join(p for p in (article.subtitle, article.lead, article.body) if p)
-        pr = extract_places(self.gazetteer, article.dateline, article.title, text)
-        ents = extract_entities(
-            (article.title or "", article.subtitle or "", article.lead or "", article.body),
-            pr.place_words,
-            self.model.common_words,
+        fields = (article.title or "", article.subtitle or "", article.lead or "", article.body)
+        text = "\n".join(p for p in fields[1:] if p)
+        # One regex pass per field for both the entity and the place scan.
+        both = [self.tokenizer.tokens(f[: entities.MAX_CHARS]) for f in fields]
+        words = [w for w, _ in both]
+        pr = extract_places(
+            self.gazetteer, article.dateline, article.title, text, _place_tokens(fields, both, text)
         )
+        ents = extract_entities(fields, pr.place_words, self.common_words, tokens=words)
         keywords = self.keyword_table.extract(feats, k=self.config.keywords)
         return msgspec.structs.replace(
             article,
@@ -152,3 +162,16 @@ class Categorizer:
 def categorize(article: Article, categorizer: Categorizer) -> Article:
     """Module-level convenience for callers that hold a loaded Categorizer."""
     return categorizer.categorize(article)
+
+
+def _place_tokens(
+    fields: tuple[str, ...], both: list[tuple[list[str], list[str] | None]], text: str
+) -> tuple[list[str], list[str]] | None:
+    """(title, text) tokens for the place scan from the per-field tokenization; None (the
+    scan tokenizes itself) when a field was cut short or its place tokens differ."""
+    if len(text) > places.MAX_CHARS or max(map(len, fields)) > entities.MAX_CHARS:
+        return None
+    title, subtitle, lead, body = (p for _, p in both)
+    if title is None or subtitle is None or lead is None or body is None:
+        return None
+    return title, subtitle + lead + body

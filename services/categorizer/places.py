@@ -19,11 +19,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from services.core.models import Dateline, Place
 
-# Word lists are written as text (one source line per ~80 chars), split at import.
-_split = str.split
+from .placewords import (
+    CITY_STOPLIST,
+    COUNTRY_ALIASES,
+    EXACT_ALIASES,
+    FUNCTION_WORDS,
+    NAME_LIKE_COUNTRIES,
+    US_STATE_ABBREVIATIONS,
+)
+from .wordtokens import PLACE_TOKEN_RE
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -36,136 +44,12 @@ MIN_CITY_POPULATION = 100_000
 _TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)?")
 # The same tokens for scanning, a possessive "'s" matched but left out of the token
 # (group 1), which saves a pass over the token list.
-_SCAN_RE = re.compile(r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)?)(?:['’]s\b)?")
-
-_FUNCTION_WORDS = frozenset(
-    {"of", "the", "and", "de", "da", "do", "del", "la", "le", "du", "upon", "on", "al", "el", "es", "au"}
-)
-
-# Country aliases the gazetteers lack (news usage).
-_COUNTRY_ALIASES: dict[str, str] = {
-    "United States": "US",
-    "United States of America": "US",
-    "America": "US",
-    "Britain": "GB",
-    "Great Britain": "GB",
-    "United Kingdom": "GB",
-    "England": "GB",
-    "Scotland": "GB",
-    "Wales": "GB",
-    "Northern Ireland": "GB",
-    "Holland": "NL",
-    "Netherlands": "NL",
-    "Burma": "MM",
-    "Ivory Coast": "CI",
-    "Czech Republic": "CZ",
-    "Czechia": "CZ",
-    "South Korea": "KR",
-    "North Korea": "KP",
-    "Russia": "RU",
-    "Iran": "IR",
-    "Syria": "SY",
-    "Vietnam": "VN",
-    "Laos": "LA",
-    "Taiwan": "TW",
-    "Macedonia": "MK",
-    "North Macedonia": "MK",
-    "Vatican": "VA",
-    "Palestine": "PS",
-    "Gaza": "PS",
-    "Gaza Strip": "PS",
-    "West Bank": "PS",
-    "Kosovo": "XK",
-    "DR Congo": "CD",
-    "Democratic Republic of Congo": "CD",
-    "Emirates": "AE",
-    "United Arab Emirates": "AE",
-    "Turkey": "TR",
-    "Türkiye": "TR",
-    "Swaziland": "SZ",
-    "Eswatini": "SZ",
-    "Cape Verde": "CV",
-    "East Timor": "TL",
-    "Bosnia": "BA",
-    "Herzegovina": "BA",
-    "Moldova": "MD",
-    "Bolivia": "BO",
-    "Venezuela": "VE",
-    "Tanzania": "TZ",
-    "Brunei": "BN",
-    "Macau": "MO",
-    "Macao": "MO",
-    "Hong Kong": "HK",
-    "Nagorno Karabakh": "AZ",
-    "Karabakh": "AZ",
-    "Crimea": "UA",
-    "Kashmir": "IN",
-    "Tibet": "CN",
-    "Kurdistan": "IQ",
-    "Chechnya": "RU",
-    "Siberia": "RU",
-    # Regions whose names contain a country's name.
-    "New South Wales": "AU",
-    "New England": "US",
-    "Western Australia": "AU",
-    "South Australia": "AU",
-    "Papua": "ID",
-    "New Guinea": "PG",
-    "British Columbia": "CA",
-    "Northern Territory": "AU",
-    "Mexico City": "MX",
-    "Guatemala City": "GT",
-    "Panama City": "PA",
-    "Kuwait City": "KW",
-    "Vatican City": "VA",
-    "Luxembourg City": "LU",
-}
-# AP-style US state abbreviations, as in datelines ("JOHNSTOWN, Pa., April 8").
-_US_STATE_ABBREVIATIONS = frozenset(
-    _split(
-        "ala ariz ark calif colo conn del fla ga ill ind kan kans ky la md mass mich minn miss "
-        "mo mont neb nev n.h n.j n.m n.y n.c n.d okla ore pa r.i s.c s.d tenn tex vt va wash "
-        "w.va wis wyo d.c"
-    )
-)
-# Acronyms that must match case-exactly ("US" is a country, "us" is not).
-_EXACT_ALIASES: dict[str, str] = {
-    "US": "US",
-    "U.S.": "US",
-    "USA": "US",
-    "U.S.A.": "US",
-    "UK": "GB",
-    "U.K.": "GB",
-    "UAE": "AE",
-    "DRC": "CD",
-    "PRC": "CN",
-    "ROK": "KR",
-    "DPRK": "KP",
-}
-# Country names that are also common first names: need not to look like part of a name.
-_NAME_LIKE_COUNTRIES = frozenset({"jordan", "chad"})
-
-# City names (population >= 15k somewhere) that are mostly something else in news text.
-_CITY_STOPLIST = frozenset(
-    _split(
-        """
-of police nice reading mobile split bath deal most sale gap bar independence providence
-surprise enterprise aurora victoria florence jackson lincoln austin hamilton orange
-phoenix mercedes temple columbia lafayette buffalo garland irving mesa sandy chelsea
-arsenal liberty union unity progress concord harmony hope faith joy justice mission
-young lima of-the march bristol york mary paris-texas obama clinton carson marion warren
-franklin madison lancaster jefferson monroe washington-court hollywood santa david salem
-eden ramadi trend media time summit vista plano spring normal bend eagle tyler troy
-sterling barrie guelph newcastle kent waterloo gary jersey vienna-va cork anderson davis
-kingston charlotte brest tours nancy metz troyes angers valence pau laval alexandria
-regina sherbrooke richmond harlow rugby lorca lugo male as
-"""
-    )
-)
+_SCAN_RE = PLACE_TOKEN_RE
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
+    """A place name found by the scan (a tuple: cheaper to build than a frozen dataclass)."""
+
     kind: str  # country | demonym | state | city
     country: str
     name: str  # canonical name
@@ -200,7 +84,7 @@ class Gazetteer:
                 v = getattr(c, attr, None)
                 if v and "," not in v and "(" not in v:
                     self._add(v, "country", c.alpha_2, self.country_names.get(c.alpha_2, v))
-        for alias, cc in _COUNTRY_ALIASES.items():
+        for alias, cc in COUNTRY_ALIASES.items():
             self._add(alias, "country", cc, self.country_names.get(cc, alias), force=True)
         dem = json.loads((DATA_DIR / "demonyms.json").read_text(encoding="utf-8"))["demonyms"]
         for cc, words in dem.items():
@@ -247,8 +131,8 @@ class Gazetteer:
         s = name.strip()
         if len(s) == 2 and s.isalpha() and s.upper() in self.country_names:
             return s.upper()
-        if s in _EXACT_ALIASES:
-            return _EXACT_ALIASES[s]
+        if s in EXACT_ALIASES:
+            return EXACT_ALIASES[s]
         hit = self.names.get(" ".join(_TOKEN_RE.findall(s)).lower())
         if hit and hit[0] in ("country", "demonym"):
             return hit[1]
@@ -269,39 +153,44 @@ class Gazetteer:
         return cname, cc
 
     # -- scanning ----------------------------------------------------------------
-    def scan(self, text: str) -> tuple[list[Mention], list[tuple[str, int]]]:
+    def scan(self, text: str, toks: list[str] | None = None) -> tuple[list[Mention], list[tuple[str, int]]]:
         """Country/demonym/state mentions, and city candidates (phrase, pos), in `text`.
 
+        `toks`: the tokens of `text` if the caller has them already (the pipeline derives
+        them from the entity tokens, `wordtokens.Tokenizer.place_tokens`).
         Only capitalised tokens can start a name, so only they are visited; at each, the
         longest span that can still be a name is tried first.
         """
-        toks = _SCAN_RE.findall(text[:MAX_CHARS])
+        if toks is None:
+            toks = _SCAN_RE.findall(text[:MAX_CHARS])
         mentions: list[Mention] = []
         city_cands: list[tuple[str, int]] = []
         n = len(toks)
         span_len, prefixes, names, cities = self.span_len, self.prefixes, self.names, self.cities
         nxt = 0  # a matched name consumes its tokens
-        for i in [i for i, t in enumerate(toks) if t[0].isupper()]:
+        # Capitalised tokens that can start a name, found in one list comprehension.
+        starts = [
+            i for i, t in enumerate(toks) if t[0].isupper() and (t in EXACT_ALIASES or t.lower() in span_len)
+        ]
+        for i in starts:
             if i < nxt:
                 continue
             tok = toks[i]
-            if tok in _EXACT_ALIASES:
-                cc = _EXACT_ALIASES[tok]
+            if tok in EXACT_ALIASES:
+                cc = EXACT_ALIASES[tok]
                 mentions.append(Mention("country", cc, self.country_names.get(cc, tok), i, tok))
                 nxt = i + 1
                 continue
             low = tok.lower()
-            longest = min(span_len.get(low, 0), n - i)
-            if longest == 0:
-                continue
+            longest = min(span_len[low], n - i)
             phrases = [low]
             while len(phrases) < longest and phrases[-1] in prefixes:
                 phrases.append(phrases[-1] + " " + toks[i + len(phrases)].lower())
             for k in range(len(phrases), 0, -1):
                 span = toks[i : i + k]
-                if k > 1 and not all(t[0].isupper() or t.lower() in _FUNCTION_WORDS for t in span):
+                if k > 1 and not all(t[0].isupper() or t.lower() in FUNCTION_WORDS for t in span):
                     continue
-                if span[-1].lower() in _FUNCTION_WORDS:
+                if span[-1].lower() in FUNCTION_WORDS:
                     continue
                 phrase = phrases[k - 1]
                 hit = names.get(phrase)
@@ -312,7 +201,7 @@ class Gazetteer:
                     mentions.append(Mention(kind, cc, name, i, " ".join(span)))
                     nxt = i + k
                     break
-                if phrase in cities and phrase not in _CITY_STOPLIST and not tok.isupper():
+                if phrase in cities and phrase not in CITY_STOPLIST and not tok.isupper():
                     city_cands.append((" ".join(span), i))
                     nxt = i + k
                     break
@@ -323,7 +212,7 @@ class Gazetteer:
         nxt = toks[i + k] if i + k < len(toks) else ""
         if kind == "demonym" and nxt in ("Ocean", "Sea", "Gulf", "Peninsula", "Subcontinent"):
             return False
-        if phrase in _NAME_LIKE_COUNTRIES:
+        if phrase in NAME_LIKE_COUNTRIES:
             prev = toks[i - 1] if i > 0 else ""
             if prev[:1].isupper() or nxt[:1].isupper():
                 return False  # "Michael Jordan", "Chad Smith"
@@ -341,8 +230,12 @@ def extract_places(
     dateline: Dateline | None,
     title: str | None,
     text: str,
+    tokens: tuple[list[str], list[str]] | None = None,
 ) -> PlaceResult:
-    """Countries (most salient first) and places from dateline, title and text."""
+    """Countries (most salient first) and places from dateline, title and text.
+
+    `tokens`: (title tokens, text tokens) when the caller has them (see `Gazetteer.scan`).
+    """
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
     places: dict[tuple[str, str], Place] = {}
@@ -355,8 +248,9 @@ def extract_places(
 
     offset = 0
     city_cands: list[tuple[str, int, int]] = []  # phrase, pos, weight
-    for part, weight in ((title or "", 2), (text, 1)):
-        mentions, cands = gaz.scan(part)
+    title_toks, text_toks = tokens if tokens is not None else (None, None)
+    for part, weight, toks in ((title or "", 2, title_toks), (text, 1, text_toks)):
+        mentions, cands = gaz.scan(part, toks)
         for m in mentions:
             score[m.country] += weight
             first.setdefault(m.country, offset + m.pos)
@@ -408,10 +302,10 @@ def _parse_dateline(gaz: Gazetteer, dl: Dateline) -> tuple[str | None, tuple[str
         p = p.strip(" .:)-")
         if not p or _DATE_PART.search(p):
             continue
-        if p.lower() in _US_STATE_ABBREVIATIONS:
+        if p.lower() in US_STATE_ABBREVIATIONS:
             country = country or "US"
             continue
-        if len(p) <= 3 and p not in _EXACT_ALIASES:
+        if len(p) <= 3 and p not in EXACT_ALIASES:
             continue  # "Pa" is Pennsylvania here, not Panama
         parts.append(p)
     city: tuple[str, str] | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import compress, count
 
 from .taxonomy import Taxonomy
 
@@ -125,26 +126,36 @@ class SubtopicMatcher:
         self.first = {k[0] for k in self.index}
         # First tokens as written in the text (before US -> British spelling).
         self.first_raw = self.first | {us for us, gb in _SPELLING.items() if gb in self.first}
+        # The same index keyed by space-joined phrases (tokens hold no spaces), and the
+        # proper prefixes of multi-word names: a phrase is grown only while it can still
+        # become a name, so most starts cost one dict lookup instead of max_len tuples.
+        self.phrases = {" ".join(k): v for k, v in self.index.items()}
+        self.prefixes = {" ".join(k[:j]) for k in self.index for j in range(1, len(k))}
 
     def match(self, tokens: list[str]) -> dict[str, float]:
         """Level-2 code -> evidence (weighted count of concept-name mentions).
 
-        Only positions whose token can start a concept name are visited (found by one
-        list comprehension); most tokens of a long article start none.
+        Only positions whose token can start a concept name are visited (found by C-level
+        `map`/`compress`); most tokens of a long article start none. At each, the
+        phrase grows while it is a proper prefix of a name, then the longest name among
+        the grown phrases wins: the same answer as trying every window length.
         """
-        first = self.first_raw
-        starts = [i for i, t in enumerate(tokens) if t in first]
+        starts = compress(count(), map(self.first_raw.__contains__, tokens))
         ev: dict[str, float] = {}
         n = len(tokens)
-        spelling = _SPELLING
-        index = self.index
+        spelling, phrases, prefixes, max_len = _SPELLING, self.phrases, self.prefixes, self.max_len
         nxt = 0  # a matched phrase consumes its tokens
         for i in starts:
             if i < nxt:
                 continue
-            window = [spelling.get(t, t) for t in tokens[i : i + min(self.max_len, n - i)]]
-            for k in range(len(window), 0, -1):
-                hit = index.get(tuple(window[:k]))
+            tok = tokens[i]
+            grown = [spelling.get(tok, tok)]
+            longest = min(max_len, n - i)
+            while len(grown) < longest and grown[-1] in prefixes:
+                tok = tokens[i + len(grown)]
+                grown.append(grown[-1] + " " + spelling.get(tok, tok))
+            for k in range(len(grown), 0, -1):
+                hit = phrases.get(grown[k - 1])
                 if hit is not None:
                     if hit[0]:
                         ev[hit[0]] = ev.get(hit[0], 0.0) + hit[1]
