@@ -9,7 +9,8 @@ partition), sent to that partition explicitly (services.sink.wire):
   news.articles    (key id)    -> articles[id], then fans out, grouped by partition, to
   <app>-views      ViewBatch   -> latest[view] per view    -> news.latest (compacted)
   <app>-stories    (key story) -> stories[story]
-  <app>-rel-index  IndexBatch  -> pool[key] per key        -> offers (services.sink.candidates)
+  <app>-rel-index  IndexBatch  -> pool[key] per key (member references) and the
+                                  article's Features once  -> offers (services.sink.candidates)
   <app>-rel-offers OfferBatch  -> related[id] per target   -> news.related (compacted)
 
 With P partitions an article costs at most 2 + 2P events, plus up to P offer batches

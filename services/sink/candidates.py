@@ -29,21 +29,32 @@ offline one restricted to recent key-sharing candidates. Offers are idempotent (
 by id; the same pair always scores the same), so at-least-once redelivery is harmless.
 Offers carry the target's dedupe version: a newer version starts a fresh list, offers
 for an older version are dropped.
+
+Pools hold references, not copies: a pool value is its members' `PoolRef`s (id,
+version, times, ~70 bytes each) and each member's Features are stored once per
+partition under a `feature_key` that hashes to that partition. Every join rewrites the
+whole pool (and its changelog record), so with copies an article cost ~30 pools x 64
+members of Features in writes, most of the sink's bytes, CPU and broker load. Pools
+written by earlier versions (Features inline) are still read, and moved to references
+when next rewritten.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, Protocol, TypeVar
 
 import msgspec
 
+from services.core.kafka.partitioner import hash_partition
 from services.core.models import RelatedItem
 from services.sink.related import Features, Prepared, norm_title, prepare, score_both
 
 POOL_SIZE = 64  # Features kept per index key
 REVERSE_PER_KEY = 5  # existing articles told about a new one, per index key
+FEATURE_PREFIX = "feat:"  # pool-table keys of stored Features (no index key kind starts so)
+MAX_SLOT = 100_000  # salts tried for a feature key; P partitions need ~P on average
 LIMITS = {"story": 1, "topic": 4, "country": 3, "name": 6, "place": 3, "kw": 6, "title": 9}
 
 
@@ -63,8 +74,51 @@ class RelatedState(msgspec.Struct, kw_only=True):
     related: list[RelatedItem] = msgspec.field(default_factory=list)
 
 
-_pool = msgspec.json.Decoder(list[Features])
+class PoolRef(msgspec.Struct, array_like=True, frozen=True):
+    """A pool member: what ordering and retention need; its Features live under
+    `feature_key(id, slot)` on the pool's partition."""
+
+    id: str
+    version: int
+    when: str | None
+    received: str | None
+    slot: int
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_refs = msgspec.json.Decoder(list[PoolRef])
+_inline = msgspec.json.Decoder(list[Features])  # pools written by earlier versions
+_features = msgspec.json.Decoder(Features)
 _state = msgspec.json.Decoder(RelatedState)
+
+
+def feature_key(article_id: str, slot: int) -> bytes:
+    return f"{FEATURE_PREFIX}{slot}:{article_id}".encode()
+
+
+def feature_slot(article_id: str, partition: int, partitions: int) -> int:
+    """The first salt whose feature key hashes to `partition`.
+
+    Table keys must live on the partition that hashes them (faust's changelog and the
+    sink's deletes rely on it), and an article's Features are needed on every partition
+    whose pools it joins: a salted key per partition keeps both true.
+    """
+    for slot in range(MAX_SLOT):
+        if hash_partition(feature_key(article_id, slot), partitions) == partition:
+            return slot
+    raise ValueError(f"no feature key of {article_id!r} hashes to partition {partition}")
+
+
+def pool_ref(f: Features, slot: int) -> PoolRef:
+    return PoolRef(id=f.id, version=f.version, when=f.when, received=f.received, slot=slot)
+
+
+def decode_features(data: bytes | None) -> Features | None:
+    return _features.decode(data) if data else None
 
 
 def index_keys(f: Features) -> list[str]:
@@ -83,15 +137,33 @@ def index_keys(f: Features) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def decode_pool(data: bytes | None) -> list[Features]:
-    return _pool.decode(data) if data else []
+def decode_pool(data: bytes | None) -> list[PoolRef | Features]:
+    """A pool's members: references, or whole Features in pools of earlier versions.
+
+    A pool is always rewritten whole, so it holds one kind or the other, never both.
+    """
+    if not data:
+        return []
+    return list(_inline.decode(data)) if data.startswith(b"[{") else list(_refs.decode(data))
 
 
 def decode_state(data: bytes | None) -> RelatedState | None:
     return _state.decode(data) if data else None
 
 
-def join_pool(pool: list[Features], new: Features, size: int = POOL_SIZE) -> list[Features] | None:
+class _Member(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def when(self) -> str | None: ...
+
+
+M = TypeVar("M", bound=_Member)
+
+
+def join_pool(pool: list[M], new: M, size: int = POOL_SIZE) -> list[M] | None:
     """Pool with `new` in it (newest first, bounded), or None if a newer version is there."""
     if any(f.id == new.id and f.version > new.version for f in pool):
         return None
@@ -139,7 +211,7 @@ def score_members(me: Prepared, members: Iterable[Features]) -> dict[str, Scored
 
 def pool_offers(
     new: Features,
-    pools: list[list[Features]],
+    pools: Sequence[Sequence[HasId]],
     scores: dict[str, Scored],
     k: int,
     reverse: int = REVERSE_PER_KEY,
@@ -163,7 +235,9 @@ def pool_offers(
         offers.append(Offer(target=new.id, version=new.version, items=items))
     told: dict[str, Scored] = {}
     for pool in pools:
-        backward = [scores[f.id] for f in pool if f.id != new.id and scores[f.id].backward > 0]
+        # a member without Features (expired, see retention) has no score and no offer
+        scored = (scores.get(f.id) for f in pool if f.id != new.id)
+        backward = [s for s in scored if s is not None and s.backward > 0]
         for s in heapq.nsmallest(reverse, backward, key=lambda s: (-s.backward, s.member.id)):
             told[s.member.id] = s
     for s in sorted(told.values(), key=lambda s: (-s.backward, s.member.id)):

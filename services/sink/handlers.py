@@ -13,7 +13,7 @@ partition goes on. No Kafka, no faust: unit tests call these directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -23,7 +23,7 @@ from services.core.exceptions import NewsflowError
 from services.core.kafka.partitioner import group_by_partition, hash_partition
 from services.core.models import Article, ArticleSummary, LatestView, RelatedList
 from services.sink import candidates, views, wire
-from services.sink.related import features, prepare
+from services.sink.related import Features, features, prepare
 
 STORY_SIZE = 100  # articles kept per story, newest first
 SCORE_SLICE = 48  # pool members scored between two pauses (~0.6 ms)
@@ -156,26 +156,36 @@ def on_story(key: bytes, value: bytes, current: bytes | None) -> Step:
 def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) -> Iterator[Step]:
     """rel-index topic -> pool table; offers to the new article and to its best matches.
 
-    Each pool the article joins is scored (a pool holding a newer version of it is left
-    alone, as is its scoring); each distinct member once, a slice at a time.
+    Each pool the article joins gets a reference to it, and its Features are stored once
+    on this partition (candidates.feature_key); a pool holding a newer version of it is
+    left alone, as is its scoring. Each distinct member is read and scored once, a slice
+    at a time.
     """
     batch = wire.decode_index(key, value)
     new = batch.features
     keys = [k_.encode() for k_ in dict.fromkeys(batch.keys)]
     here.check(keys)
-    pools = []
+    ref = candidates.pool_ref(new, candidates.feature_slot(new.id, here.partition, here.partitions))
+    pools: list[list[candidates.PoolRef]] = []
+    inline: dict[str, Features] = {}  # members of pools written with whole Features
     for pool_key in keys:
-        pool = candidates.decode_pool(read(pool_key))
-        joined = candidates.join_pool(pool, new)
+        refs = [_as_ref(m, inline, here) for m in candidates.decode_pool(read(pool_key))]
+        joined = candidates.join_pool(refs, ref)
         if joined is not None:
-            pools.append(pool)
+            pools.append(refs)
             yield Step(stores=[(pool_key, encode_list(joined))])
-    if k <= 0 or not pools:
+    if not pools:
         return
-    me, members = prepare(new), candidates.distinct_members(new, pools)
+    older = [(f, _slot(f.id, here)) for f in inline.values() if f.id != new.id]
+    known = _store_features([(new, ref.slot), *older], read)
+    yield Step(stores=known.stores)
+    if k <= 0:
+        return
+    me, refs = prepare(new), _distinct_refs(new.id, pools)
     scores: dict[str, candidates.Scored] = {}
-    for start in range(0, len(members), SCORE_SLICE):
-        scores.update(candidates.score_members(me, members[start : start + SCORE_SLICE]))
+    for start in range(0, len(refs), SCORE_SLICE):
+        members = _resolve(refs[start : start + SCORE_SLICE], known.features, read)
+        scores.update(candidates.score_members(me, members))
         yield Step()  # a pause: the shell lets other tasks run
     offers = candidates.pool_offers(new, pools, scores, k)
     groups = group_by_partition(((o.target, o) for o in offers), here.partitions)
@@ -183,6 +193,66 @@ def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) ->
     yield Step(
         sends=[Send(OFFERS, source, encode(wire.OfferBatch(offers=g)), part) for part, g in groups.items()]
     )
+
+
+def _as_ref(
+    member: candidates.PoolRef | Features, inline: dict[str, Features], here: Here
+) -> candidates.PoolRef:
+    """A pool member as a reference; whole Features (older pools) are kept aside to store."""
+    if isinstance(member, candidates.PoolRef):
+        return member
+    known = inline.get(member.id)
+    if known is None or member.version > known.version:
+        inline[member.id] = member
+    return candidates.pool_ref(member, _slot(member.id, here))
+
+
+def _slot(article_id: str, here: Here) -> int:
+    return candidates.feature_slot(article_id, here.partition, here.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    features: dict[str, Features]  # newest Features known here, by id
+    stores: list[tuple[bytes, bytes]]  # those newer than what the table holds
+
+
+def _store_features(slotted: list[tuple[Features, int]], read: Read) -> _Known:
+    """Features to (re)write on this partition: each one newer than its stored version."""
+    known: dict[str, Features] = {}
+    stores: list[tuple[bytes, bytes]] = []
+    for f, slot in slotted:
+        fkey = candidates.feature_key(f.id, slot)
+        stored = candidates.decode_features(read(fkey))
+        if stored is None or stored.version < f.version:
+            stores.append((fkey, encode(f)))
+            known[f.id] = f
+        else:
+            known[f.id] = stored
+    return _Known(known, stores)
+
+
+def _distinct_refs(new_id: str, pools: list[list[candidates.PoolRef]]) -> list[candidates.PoolRef]:
+    """Each member of the pools once (its newest reference), the new article excluded."""
+    chosen: dict[str, candidates.PoolRef] = {}
+    for pool in pools:
+        for r in pool:
+            known = chosen.get(r.id)
+            if r.id != new_id and (known is None or r.version > known.version):
+                chosen[r.id] = r
+    return list(chosen.values())
+
+
+def _resolve(refs: list[candidates.PoolRef], known: dict[str, Features], read: Read) -> list[Features]:
+    """The members' stored Features; one whose Features expired (retention) is left out."""
+    out = []
+    for r in refs:
+        f = known.get(r.id)
+        if f is None:
+            f = candidates.decode_features(read(candidates.feature_key(r.id, r.slot)))
+        if f is not None:
+            out.append(f)
+    return out
 
 
 def on_offers(key: bytes | None, value: bytes, read: Read, here: Here, k: int, now: str) -> Iterator[Step]:
@@ -205,5 +275,5 @@ def on_offers(key: bytes | None, value: bytes, read: Read, here: Here, k: int, n
         )
 
 
-def encode_list(items: list[candidates.Features]) -> bytes:
+def encode_list(items: Sequence[candidates.PoolRef | Features]) -> bytes:
     return msgspec.json.encode(items)

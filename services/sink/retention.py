@@ -11,6 +11,8 @@ too. An entry goes when nothing in it is younger than the cutoff:
   related[id]   the last time its list changed
   stories[id]   the newest member's ingest time
   pool[key]     the newest member's ingest time
+  pool[feat:..] the stored Features' ingest time (a pool member without them is no
+                longer scored: nothing older than the window is offered as related)
 The faust shell (services.sink.app) sweeps each worker's own partitions on a timer and
 deletes what these functions call expired; a delete is a changelog tombstone, so a
 restarted or moved worker does not bring the entry back.
@@ -54,7 +56,23 @@ class _MemberTimes(msgspec.Struct):
 
 _article = msgspec.json.Decoder(_ArticleTimes)
 _related = msgspec.json.Decoder(_RelatedTimes)
+
+
+class _RefTimes(msgspec.Struct, array_like=True):
+    """A pool reference (services.sink.candidates.PoolRef), times only."""
+
+    id: str
+    version: int
+    when: str | None
+    received: str | None
+
+    def seen(self) -> str | None:
+        return self.received or self.when
+
+
 _members = msgspec.json.Decoder(list[_MemberTimes])
+_refs = msgspec.json.Decoder(list[_RefTimes])
+_one = msgspec.json.Decoder(_MemberTimes)
 
 Expired = Callable[[bytes, datetime], bool]
 
@@ -86,11 +104,20 @@ def members_expired(value: bytes, limit: datetime) -> bool:
     return all(_older(member.seen(), limit) for member in _members.decode(value))
 
 
+def pool_expired(value: bytes, limit: datetime) -> bool:
+    """A pool (references, or Features inline in older versions) or one stored Features."""
+    if value.startswith(b"{"):
+        return _older(_one.decode(value).seen(), limit)
+    if value.startswith(b"[{"):
+        return members_expired(value, limit)
+    return all(_older(ref.seen(), limit) for ref in _refs.decode(value))
+
+
 RULES: dict[str, Expired] = {
     "articles": article_expired,
     "related": related_expired,
     "stories": members_expired,
-    "pool": members_expired,
+    "pool": pool_expired,
 }
 
 

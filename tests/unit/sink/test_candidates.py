@@ -83,3 +83,25 @@ def test_a_newer_version_starts_a_fresh_list_and_older_offers_are_dropped() -> N
     assert (
         apply_offer(fresh, Offer(target="a", version=1, items=[RelatedItem(id="d", score=1)]), 5, "t") is None
     )
+
+
+def test_feature_slot_gives_a_key_on_the_wanted_partition() -> None:
+    from services.core.kafka.partitioner import hash_partition
+
+    for partitions in (1, 3, 6, 12):
+        for partition in range(partitions):
+            slot = candidates.feature_slot("a000042", partition, partitions)
+            assert hash_partition(candidates.feature_key("a000042", slot), partitions) == partition
+            assert candidates.feature_slot("a000042", partition, partitions) == slot  # stable
+
+
+def test_references_and_inline_pools_decode_and_join_alike() -> None:
+    members = [feat(f"x{n}", f"2026-01-0{n + 1}T00:00:00Z") for n in range(4)]
+    refs = [candidates.pool_ref(f, slot=n) for n, f in enumerate(members)]
+    assert candidates.decode_pool(candidates.msgspec.json.encode(refs)) == refs
+    assert candidates.decode_pool(candidates.msgspec.json.encode(members)) == members
+    assert candidates.decode_pool(None) == []
+    joined_refs = join_pool(refs, candidates.pool_ref(feat("x9", "2026-01-09T00:00:00Z"), 0), size=3)
+    joined_feats = join_pool(members, feat("x9", "2026-01-09T00:00:00Z"), size=3)
+    assert joined_refs is not None and joined_feats is not None
+    assert [r.id for r in joined_refs] == [f.id for f in joined_feats] == ["x9", "x3", "x2"]

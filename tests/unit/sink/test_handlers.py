@@ -8,7 +8,7 @@ from services.core import schemas
 from services.core.codec import encode
 from services.core.exceptions import DecodeError
 from services.core.models import RelatedItem
-from services.sink import handlers, views, wire
+from services.sink import candidates, handlers, views, wire
 from services.sink.candidates import Offer, index_keys
 from services.sink.handlers import INDEX, LATEST, RELATED, STORIES, VIEWS, Here, SinkError
 from services.sink.related import features
@@ -223,3 +223,70 @@ def test_keys_of_another_partition_are_refused() -> None:
     with pytest.raises(SinkError) as caught:
         list(handlers.on_views(b"x", batch, {}.get, Here(elsewhere, PARTITIONS), 50, NOW))
     assert caught.value.reason == "wrong_partition"
+
+
+def _pool_values(sink: MemorySink) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+    """The pool table split into pools and stored Features."""
+    pool = sink.tables["pool"]
+    stored = {k: v for k, v in pool.items() if k.startswith(candidates.FEATURE_PREFIX.encode())}
+    return {k: v for k, v in pool.items() if k not in stored}, stored
+
+
+def test_pools_hold_references_and_each_article_is_stored_once_per_partition() -> None:
+    sink = MemorySink(partitions=PARTITIONS)
+    articles = synthetic(60)
+    sink.feed(*articles)
+    pools, stored = _pool_values(sink)
+    assert pools and stored
+    for value in pools.values():
+        refs = candidates.decode_pool(value)
+        assert refs and all(isinstance(r, candidates.PoolRef) for r in refs)
+        for ref in refs:  # every reference resolves on its pool's partition
+            assert isinstance(ref, candidates.PoolRef)
+            assert candidates.feature_key(ref.id, ref.slot) in stored
+    per_article: dict[str, int] = {}
+    for key, value in stored.items():
+        f = candidates.decode_features(value)
+        assert f is not None and key.endswith(f":{f.id}".encode())
+        per_article[f.id] = per_article.get(f.id, 0) + 1
+    assert set(per_article) == {a.id for a in articles}
+    assert max(per_article.values()) <= PARTITIONS
+
+
+def test_a_pool_written_with_whole_features_is_read_and_moved_to_references() -> None:
+    articles = synthetic(50, seed=3)
+    current, legacy = MemorySink(partitions=PARTITIONS), MemorySink(partitions=PARTITIONS)
+    current.feed(*articles[:30])
+    legacy.feed(*articles[:30])
+    pools, stored = _pool_values(legacy)
+    inline = {}  # the table as earlier versions wrote it: Features copied into each pool
+    for key, value in pools.items():
+        members = []
+        for ref in candidates.decode_pool(value):
+            assert isinstance(ref, candidates.PoolRef)
+            members.append(candidates.decode_features(stored[candidates.feature_key(ref.id, ref.slot)]))
+        inline[key] = handlers.encode_list([m for m in members if m is not None])
+    legacy.tables["pool"] = dict(inline)
+    legacy.feed(*articles[30:])
+    current.feed(*articles[30:])
+    for article in articles[30:]:
+        assert legacy.related(article.id) == current.related(article.id)
+        assert legacy.related(article.id)
+    rewritten = [v for k, v in _pool_values(legacy)[0].items() if inline.get(k) != v]
+    assert rewritten and all(v.startswith(b"[[") for v in rewritten)
+
+
+def test_a_member_whose_features_expired_is_no_longer_offered() -> None:
+    articles = synthetic(40, seed=9)
+    sink = MemorySink(partitions=PARTITIONS)
+    sink.feed(*articles[:39])
+    last = articles[39]
+    twin = MemorySink(partitions=PARTITIONS)
+    twin.feed(*articles[:39])
+    twin.feed(last)
+    gone = twin.related(last.id)[0][0]  # its best match, which retention now removes
+    for key in [k for k in sink.tables["pool"] if k.endswith(f":{gone}".encode())]:
+        del sink.tables["pool"][key]
+    sink.feed(last)
+    assert gone not in {i for i, _, _ in sink.related(last.id)}
+    assert [r for r in twin.related(last.id) if r[0] != gone][:5] == sink.related(last.id)[:5]

@@ -8,7 +8,7 @@ import msgspec
 
 from services.core.codec import encode
 from services.core.models import Article
-from services.sink import handlers, retention, views
+from services.sink import candidates, handlers, retention, views
 from services.sink.related import features
 from tests.integration.sink.articles import make_article
 
@@ -60,3 +60,12 @@ def test_members_written_before_the_received_field_fall_back_to_their_dates() ->
 def test_a_value_that_cannot_be_decoded_is_expired_rather_than_kept_forever() -> None:
     assert retention.is_expired("articles", b"not json", LIMIT)
     assert retention.is_expired("pool", b'{"unexpected": 1}', LIMIT)
+
+
+def test_a_pool_of_references_and_stored_features_expire_by_ingest_time() -> None:
+    old_f, new_f = features(_article(10)), features(msgspec.structs.replace(_article(2), id="a2"))
+    old_ref, new_ref = candidates.pool_ref(old_f, 0), candidates.pool_ref(new_f, 1)
+    assert retention.is_expired("pool", handlers.encode_list([old_ref]), LIMIT)
+    assert not retention.is_expired("pool", handlers.encode_list([new_ref, old_ref]), LIMIT)
+    assert retention.is_expired("pool", encode(old_f), LIMIT)
+    assert not retention.is_expired("pool", encode(new_f), LIMIT)
