@@ -16,6 +16,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 from services import __version__
 from services.core.http import metrics_middleware
 from services.core.kafka.clients import ssl_context
+from services.core.kafka.partitioner import default_partitioner
 from services.core.metrics import SERVICE_INFO
 from services.core.settings import KafkaSettings, _StageBase
 from services.core.streaming.web import add_health_pages
@@ -99,6 +100,8 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=settings.topics.replication_factor,
         producer_acks=-1,
+        # aiokafka's choice of partition for keyed sends, on a faster murmur2
+        producer_partitioner=default_partitioner,
         producer_compression_type=None if kafka.compression == "none" else kafka.compression,
         producer_max_request_size=kafka.max_message_bytes,
         consumer_max_fetch_size=kafka.max_message_bytes,
