@@ -183,19 +183,19 @@ class Scored(NamedTuple):
     backward_reason: str
 
 
-def distinct_members(new: Features, pools: Iterable[list[Features]]) -> list[Features]:
+def distinct_members(new_id: str, pools: Iterable[Sequence[M]]) -> list[M]:
     """Each member of the pools once, the new article excluded.
 
     Pools of one article overlap a lot (its topic, country and name pools hold the same
     articles), so scoring per distinct member instead of per (pool, member) saves most
     of the work. A member seen in two versions (an update re-indexed under other keys)
-    counts with its newest.
+    counts with its newest. Members are Features or PoolRefs alike.
     """
-    chosen: dict[str, Features] = {}
+    chosen: dict[str, M] = {}
     for pool in pools:
         for f in pool:
             known = chosen.get(f.id)
-            if f.id != new.id and (known is None or f.version > known.version):
+            if f.id != new_id and (known is None or f.version > known.version):
                 chosen[f.id] = f
     return list(chosen.values())
 
@@ -252,7 +252,7 @@ def score_pools(
     """All offers of a new article scored against several pools at once (each member once)."""
     if k <= 0:
         return []
-    return pool_offers(new, pools, score_members(prepare(new), distinct_members(new, pools)), k, reverse)
+    return pool_offers(new, pools, score_members(prepare(new), distinct_members(new.id, pools)), k, reverse)
 
 
 def score_in_pool(new: Features, pool: list[Features], k: int, reverse: int = REVERSE_PER_KEY) -> list[Offer]:

@@ -181,7 +181,7 @@ def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) ->
     yield Step(stores=known.stores)
     if k <= 0:
         return
-    me, refs = prepare(new), _distinct_refs(new.id, pools)
+    me, refs = prepare(new), candidates.distinct_members(new.id, pools)
     scores: dict[str, candidates.Scored] = {}
     for start in range(0, len(refs), SCORE_SLICE):
         members = _resolve(refs[start : start + SCORE_SLICE], known.features, read)
@@ -230,17 +230,6 @@ def _store_features(slotted: list[tuple[Features, int]], read: Read) -> _Known:
         else:
             known[f.id] = stored
     return _Known(known, stores)
-
-
-def _distinct_refs(new_id: str, pools: list[list[candidates.PoolRef]]) -> list[candidates.PoolRef]:
-    """Each member of the pools once (its newest reference), the new article excluded."""
-    chosen: dict[str, candidates.PoolRef] = {}
-    for pool in pools:
-        for r in pool:
-            known = chosen.get(r.id)
-            if r.id != new_id and (known is None or r.version > known.version):
-                chosen[r.id] = r
-    return list(chosen.values())
 
 
 def _resolve(refs: list[candidates.PoolRef], known: dict[str, Features], read: Read) -> list[Features]:

@@ -104,7 +104,7 @@ def hash_partition(key: bytes, partitions: int) -> int:
 def default_partitioner(key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
     """Drop-in for aiokafka's DefaultPartitioner (AIOKafkaProducer `partitioner=`), on the fast murmur2.
 
-    A keyed record goes to `all_partitions[(murmur2(key) & 0x7fffffff) % len(all_partitions)]`,
+    A keyed record goes to `all_partitions[hash_partition(key, len(all_partitions))]`,
     exactly as DefaultPartitioner sends it (partitioned state depends on that); a record without a
     key goes to a random available partition, or a random one of all if none is
     available, drawn from the `random` module as DefaultPartitioner draws it.
@@ -113,13 +113,12 @@ def default_partitioner(key: bytes | None, all_partitions: Sequence[int], availa
         if available:
             return random.choice(available)
         return random.choice(all_partitions)
-    return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+    return all_partitions[hash_partition(key, len(all_partitions))]
 
 
 def group_by_partition(items: Iterable[tuple[str, T]], partitions: int) -> dict[int, list[T]]:
     """`(key, item)` pairs -> items per partition of their key, in input order."""
     groups: dict[int, list[T]] = {}
     for key, item in items:
-        # hash_partition inlined: one call less per key on the deduper's hot path
-        groups.setdefault((murmur2(key.encode()) & 0x7FFFFFFF) % partitions, []).append(item)
+        groups.setdefault(hash_partition(key.encode(), partitions), []).append(item)
     return groups
