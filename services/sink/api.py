@@ -1,7 +1,7 @@
 """The sink's read API: parse and check the request, read one table key, reply JSON.
 
 Parsing and reading are pure functions over a table `get` (unit-tested without faust);
-`add_routes` only wires them to aiohttp routes and to the owner routing of
+`add_routes` only wires them to faust pages and to the owner routing of
 services.sink.web, so any sink worker answers any key. Errors are
 {"error": reason, "detail": sentence}: 400 for bad parameters, 404 for unknown ids.
 """
@@ -13,12 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import faust
 from aiohttp import web
 
 from services.core.models import SCHEMA_VERSION
 from services.sink import candidates, views
 from services.sink.handlers import decode_summaries
-from services.sink.web import LONGER, SHORT, Owners, Reply, error, json_reply, respond, routed
+from services.sink.web import LONGER, SHORT, Reply, error, json_reply, respond, routed
 
 Get = Callable[[bytes], bytes | None]
 
@@ -53,12 +54,13 @@ class LatestQuery:
 
 @dataclass(frozen=True)
 class Tables:
-    """What the API reads: one `get` per table, for keys whose partition is held here."""
+    """What the API reads: faust tables (anything with .get) and the app for routing."""
 
-    articles: Get
-    latest: Get
-    stories: Get
-    related: Get
+    app: faust.App
+    articles: Any
+    latest: Any
+    stories: Any
+    related: Any
 
 
 def only_params(query: Mapping[str, str], allowed: set[str]) -> Reply | None:
@@ -128,40 +130,41 @@ def read_story(get: Get, story_id: str) -> Reply:
     return json_reply({"story_id": story_id, "count": len(items), "articles": items}, SHORT)
 
 
-def add_routes(web_app: web.Application, tables: Tables, owners: Owners) -> None:
-    async def latest(request: web.Request) -> web.Response:
+def add_routes(tables: Tables) -> None:
+    app = tables.app
+
+    @app.page("/v1/latest", name="latest")
+    async def latest(self: Any, request: Any) -> Any:
         query = parse_latest(request.query)
         if isinstance(query, Reply):
-            return answer_here(owners, request, query)
-        local = lambda: read_latest(tables.latest, query)  # noqa: E731
-        return await routed(owners, "latest", query.view.encode(), request, local)
+            return await routed_error(app, request, query)
+        return await routed(
+            app, "latest", query.view.encode(), request, lambda: read_latest(tables.latest.get, query)
+        )
 
-    async def by_id(
-        request: web.Request, param: str, table: str, local: Callable[[str], Reply]
-    ) -> web.Response:
+    async def by_id(request: Any, param: str, value: str, table: str, local: Callable[[], Reply]) -> Any:
         """The id routes: no query parameters, a valid id, read on the key's owner."""
-        value = request.match_info[param]
         bad = only_params(request.query, set()) or check_id(param, value)
         if bad:
-            return answer_here(owners, request, bad)
-        return await routed(owners, table, value.encode(), request, lambda: local(value))
+            return await routed_error(app, request, bad)
+        return await routed(app, table, value.encode(), request, local)
 
-    async def article(request: web.Request) -> web.Response:
-        return await by_id(request, "article_id", "articles", lambda i: read_article(tables.articles, i))
+    @app.page("/v1/articles/{article_id}", name="article")
+    async def article(self: Any, request: Any, article_id: str) -> Any:
+        local = lambda: read_article(tables.articles.get, article_id)  # noqa: E731
+        return await by_id(request, "article_id", article_id, "articles", local)
 
-    async def related(request: web.Request) -> web.Response:
-        read = lambda i: read_related(tables.articles, tables.related, i)  # noqa: E731
-        return await by_id(request, "article_id", "related", read)
+    @app.page("/v1/articles/{article_id}/related", name="related")
+    async def related(self: Any, request: Any, article_id: str) -> Any:
+        local = lambda: read_related(tables.articles.get, tables.related.get, article_id)  # noqa: E731
+        return await by_id(request, "article_id", article_id, "related", local)
 
-    async def story(request: web.Request) -> web.Response:
-        return await by_id(request, "story_id", "stories", lambda i: read_story(tables.stories, i))
-
-    web_app.router.add_get("/v1/latest", latest, name="latest")
-    web_app.router.add_get("/v1/articles/{article_id}", article, name="article")
-    web_app.router.add_get("/v1/articles/{article_id}/related", related, name="related")
-    web_app.router.add_get("/v1/stories/{story_id}", story, name="story")
+    @app.page("/v1/stories/{story_id}", name="story")
+    async def story(self: Any, request: Any, story_id: str) -> Any:
+        local = lambda: read_story(tables.stories.get, story_id)  # noqa: E731
+        return await by_id(request, "story_id", story_id, "stories", local)
 
 
-def answer_here(owners: Owners, request: web.Request, reply: Reply) -> web.Response:
+async def routed_error(app: faust.App, request: web.Request, reply: Reply) -> web.Response:
     """A 400 needs no table: answered here, never forwarded."""
-    return respond(request, reply, str(owners.me))
+    return respond(request, reply, str(app.conf.canonical_url))

@@ -21,8 +21,8 @@ All tables are RocksDB (rocksdict) backed by changelog topics, so a restarted or
 worker recovers them. Each agent runs one pure handler of services.sink.handlers to
 the end (a batch in small slices, yielding to HTTP reads in between), then writes the
 table and sends; a failure becomes one news.dlq record (stage "sink") with no table
-write, and the partition goes on. HTTP (services.sink.server, on a thread of its own)
-routes each read to the worker owning its key, so any worker answers any key.
+write, and the partition goes on. HTTP (services.sink.api) routes each read to the
+worker owning its key, so any worker answers any key.
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
-from services.sink import handlers, retention
+from services.sink import api, handlers, openapi, retention
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Here, Step
-from services.sink.server import ReadServer, read_app
+from services.sink.page import add_page
+from services.sink.stream import StreamHub
 from services.sink.tables import sink_table
+from services.sink.web import json_errors, json_reply, respond
 
 log = logging.getLogger(__name__)
 STAGE = "sink"
@@ -145,6 +147,12 @@ def table_keys(table: Any) -> int:
     return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0) for db in dbs.values())
 
 
+def _drop_faust_index(app: faust.App) -> None:
+    """faust's production blueprint claims `/` for a status stub; the page lives there."""
+    manager: Any = app.web.blueprints
+    manager._enabled = [(p, bp) for p, bp in manager._enabled if "production_index" not in str(bp)]
+
+
 def build(settings: SinkSettings) -> StreamService:
     service = make_service(STAGE, settings)
     app = service.app
@@ -204,6 +212,7 @@ def build(settings: SinkSettings) -> StreamService:
             for name in retention.RULES:
                 await sweep_table(name, table[name], limit)
 
+    add_http(app, settings, topics, table)
     return service
 
 
@@ -229,13 +238,31 @@ async def sweep_table(name: str, table: Any, limit: datetime) -> int:
     return deleted
 
 
+def add_http(app: faust.App, settings: SinkSettings, topics: Topics, table: dict[str, Any]) -> None:
+    """Read API, SSE stream, OpenAPI document, web page; JSON errors everywhere."""
+    api.add_routes(api.Tables(app, table["articles"], table["latest"], table["stories"], table["related"]))
+
+    def partitions() -> int | None:
+        known = app.consumer.topic_partitions(topics.articles) if app.consumer else None
+        return known or settings.topics.partitions
+
+    hub = StreamHub(settings.kafka, topics.articles, partitions)
+    document = json_reply(openapi.spec(), cache="public, max-age=60")
+
+    @app.page("/v1/stream", name="stream")
+    async def stream(self: Any, request: Any) -> Any:
+        return await hub.handle(request, str(app.conf.canonical_url))
+
+    @app.page("/openapi.json", name="openapi")
+    async def spec(self: Any, request: Any) -> Any:
+        return respond(request, document, str(app.conf.canonical_url))
+
+    add_page(app)
+    web_driver: Any = app.web  # the aiohttp driver: its aiohttp Application takes middlewares
+    web_driver.web_app.middlewares.append(json_errors)
+    _drop_faust_index(app)
+
+
 def main(settings: SinkSettings | None = None) -> None:
-    """faust runs the tables and agents on the main thread; HTTP is served on its own."""
     settings = settings or SinkSettings()
-    service = build(settings)
-    server = ReadServer(read_app(service.app, settings), settings.http.host, settings.http.port)
-    server.start()
-    try:
-        run_worker(service)
-    finally:
-        server.stop()
+    run_worker(build(settings))

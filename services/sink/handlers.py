@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import msgspec
 
 from services.core.codec import decode, encode
+from services.core.exceptions import NewsflowError
 from services.core.kafka.partitioner import group_by_partition, hash_partition
 from services.core.models import Article, ArticleSummary, LatestView, RelatedList
 from services.sink import candidates, views, wire
-from services.sink.exceptions import SinkError
 from services.sink.related import Features, features, prepare
 
 STORY_SIZE = 100  # articles kept per story, newest first
@@ -35,6 +35,14 @@ Read = Callable[[bytes], bytes | None]
 
 _summary = msgspec.json.Decoder(ArticleSummary)
 _summaries = msgspec.json.Decoder(list[ArticleSummary])
+
+
+class SinkError(NewsflowError):
+    """A message the sink must not store (goes to news.dlq)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

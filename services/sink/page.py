@@ -9,7 +9,9 @@ article into the page could not run an inline script or an `onerror=` handler.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import faust
 from aiohttp import web
 
 from services.sink.web import etag_of
@@ -27,16 +29,16 @@ SECURITY_HEADERS = {
 }
 
 
-def add_page(web_app: web.Application) -> None:
+def add_page(app: faust.App) -> None:
     """`/` = index.html, `/static/*` = the page's files (aiohttp's static route)."""
     index = (STATIC / "index.html").read_bytes()
     etag = etag_of(index)
 
-    async def home(request: web.Request) -> web.Response:
+    @app.page("/", name="index")
+    async def home(self: Any, request: Any) -> Any:
         headers = {"ETag": etag, "Cache-Control": "no-cache", **SECURITY_HEADERS}
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers=headers)
         return web.Response(body=index, content_type="text/html", charset="utf-8", headers=headers)
 
-    web_app.router.add_get("/", home, name="index")
-    web_app.router.add_static("/static", STATIC, append_version=False)
+    app.web.add_static("/static", STATIC, append_version=False)

@@ -2,7 +2,7 @@
 
 Handlers build a `Reply` (plain data); `respond` turns it into a response, answering
 304 when the client's If-None-Match already names the body. `routed` sends a request
-to the worker owning the key's table partition (`Owners`: faust's assignment) and
+to the worker owning the key's table partition (faust's assignor knows which) and
 copies status, body and cache headers back; faust's own `route_req` would drop the
 ETag. A forwarded request is always answered locally (no loops while a rebalance
 moves partitions); if the partition is not active here it says 503, retry.
@@ -15,14 +15,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
+import faust
 import msgspec
 from aiohttp import web
-from yarl import URL
-
-from services.sink.exceptions import PartitionUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -78,48 +76,42 @@ def respond(request: web.BaseRequest, reply: Reply, served_by: str) -> web.Respo
     )
 
 
-class Owners(Protocol):
-    """Who holds which table key, as the HTTP thread sees the group's assignment."""
-
-    me: URL  # this worker's URL, as the other workers reach it
-    session: aiohttp.ClientSession | None  # for forwarding; opened on the serving loop
-
-    def owner(self, table: str, key: bytes) -> URL | None:
-        """URL of the worker holding `key`'s partition of `table` as active, None if unassigned."""
-        ...
-
-
-def _ident(url: URL) -> tuple[str, int]:
+def _ident(url: Any) -> tuple[str, int]:
     return (url.host or "", int(url.port or 80))
 
 
+def owner_of(app: faust.App, table: str, key: bytes) -> Any | None:
+    """URL of the worker holding `key`'s partition of `table` as active, None if unassigned."""
+    try:
+        return app.router.key_store(table, key)
+    except KeyError:
+        return None
+
+
 async def routed(
-    owners: Owners, table: str, key: bytes, request: web.BaseRequest, local: Callable[[], Reply]
+    app: faust.App, table: str, key: bytes, request: web.BaseRequest, local: Callable[[], Reply]
 ) -> web.Response:
     """Answer from the worker that owns `key` in `table`."""
-    me = str(owners.me)
-    owner = owners.owner(table, key)
+    me = str(app.conf.canonical_url)
+    owner = owner_of(app, table, key)
     if owner is None:
         return respond(request, error(503, "not_ready", "partitions not assigned yet; retry", 1), me)
-    if _ident(owner) == _ident(owners.me):
-        try:
-            return respond(request, local(), me)
-        except PartitionUnavailable:
-            return respond(request, error(503, "rebalancing", "partition moved; retry", 1), me)
+    if _ident(owner) == _ident(app.conf.canonical_url):
+        return respond(request, local(), me)
     if request.headers.get(FORWARDED):  # the sender thought we own it: the partition is moving
         return respond(request, error(503, "rebalancing", "partition moved; retry", 1), me)
-    return await _forward(owners, owner, request, me)
+    return await _forward(app, owner, request, me)
 
 
-async def _forward(owners: Owners, owner: URL, request: web.BaseRequest, me: str) -> web.Response:
-    url = request.url.with_scheme(owner.scheme or "http").with_host(owner.host or "").with_port(owner.port)
+async def _forward(app: faust.App, owner: Any, request: web.BaseRequest, me: str) -> web.Response:
+    url = request.url.with_scheme(owner.scheme or "http").with_host(owner.host).with_port(owner.port)
     headers = {FORWARDED: me, "Accept": request.headers.get("Accept", "*/*")}
     if "If-None-Match" in request.headers:
         headers["If-None-Match"] = request.headers["If-None-Match"]
-    if owners.session is None:
-        return respond(request, error(503, "not_ready", "the server is starting; retry", 1), me)
     try:
-        async with owners.session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=5)) as answer:
+        async with app.http_client.get(
+            url, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+        ) as answer:
             body = await answer.read()
             copied = {h: answer.headers[h] for h in _COPIED if h in answer.headers}
             return web.Response(status=answer.status, body=body or None, headers=copied)

@@ -1,4 +1,4 @@
-"""Build a faust App from settings: broker, security, sizes, state store, worker URL.
+"""Build a faust App from settings: broker, security, sizes, state store, web server.
 
 One factory so that every stream service talks to Kafka the same way, and no module
 creates an App at import time (settings are only known in main()).
@@ -14,10 +14,12 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from services import __version__
+from services.core.http import metrics_middleware
 from services.core.kafka.clients import ssl_context
 from services.core.kafka.partitioner import default_partitioner
 from services.core.metrics import SERVICE_INFO
 from services.core.settings import KafkaSettings, _StageBase
+from services.core.streaming.web import add_health_pages
 
 
 def app_id(settings: _StageBase, service: str) -> str:
@@ -91,10 +93,7 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         autodiscover=False,
         key_serializer="raw",
         value_serializer="raw",
-        # faust's web server stays off: the service serves HTTP itself, on its own
-        # thread (services.sink.server); these settings still name this worker's URL
-        # in the group's assignment, which routes reads to the owner of a key
-        web_enabled=False,
+        web_enabled=True,
         web_bind=settings.http.host,
         web_host=settings.http.reachable_host(),  # what faust's router sends other workers
         web_port=settings.http.port,
@@ -112,7 +111,10 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         broker_heartbeat_interval=2.0,
     )
     app.transport.Consumer = _ReadCommittedConsumer  # type: ignore[misc]  # this app only
-    # faust's sensors report into the default registry, which the service's /metrics serves
+    # per-route request counts and latency, like the aiohttp services (faust's own sensor
+    # only counts status codes)
+    app.web.web_app.middlewares.append(metrics_middleware)  # type: ignore[attr-defined]
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsflow_faust")
+    add_health_pages(app)
     SERVICE_INFO.info({"service": service, "version": __version__})
     return app

@@ -10,8 +10,7 @@ from services.core.exceptions import DecodeError
 from services.core.models import RelatedItem
 from services.sink import candidates, handlers, views, wire
 from services.sink.candidates import Offer, index_keys
-from services.sink.exceptions import SinkError
-from services.sink.handlers import INDEX, LATEST, RELATED, STORIES, VIEWS, Here
+from services.sink.handlers import INDEX, LATEST, RELATED, STORIES, VIEWS, Here, SinkError
 from services.sink.related import features
 from tests.integration.sink.articles import make_article, synthetic
 from tests.unit.sink.memory import NOW, MemorySink
