@@ -270,9 +270,14 @@ class TransactionalStage:
                     if self.stopping.is_set():
                         return
                     if generation != self.generation:
-                        # fetched before a rebalance: drop it. aiokafka gave every partition
-                        # of the new assignment a fresh position from the committed offsets,
-                        # so whoever owns these records now reads them again
+                        # a rebalance ran while this batch was fetched: drop it, and put
+                        # every partition of it that is ours now back at its committed
+                        # offset. The batch may have been fetched after the rebalance
+                        # reset the positions (getmany waited across it): returning it
+                        # moved those positions past records nobody processed, which
+                        # would be skipped for good (found by tests/bench/scaling.py: two
+                        # normalizers starting together left partitions stalled)
+                        self.resync |= {tp for tp, messages in batch.items() if messages}
                         continue
                     await self._process(batch)
                 backoff = 0.5
@@ -395,11 +400,13 @@ class TransactionalStage:
             await asyncio.wait_for(producer.abort_transaction(), self._abort_timeout_s())
 
     async def _resync_positions(self) -> None:
-        """After a failed batch, continue from what the group really committed.
+        """After a failed or dropped batch, continue from what the group really committed.
 
         A commit whose answer was lost (broker stopped) may have gone through. A renewed
         producer has fenced the old one, and the broker answers its init only once the
-        old transaction is settled, so the committed offsets read after it are final.
+        old transaction is settled, so the committed offsets read after it are final. A
+        partition without a committed offset starts from the beginning, as a fresh
+        assignment would (auto_offset_reset="earliest").
         """
         assert self.consumer is not None
         await self._ready_producer()
@@ -410,6 +417,8 @@ class TransactionalStage:
                     committed = await self.consumer.committed(tp)
                     if committed is not None:
                         self.consumer.seek(tp, committed)
+                    else:
+                        await self.consumer.seek_to_beginning(tp)
                 self.resync.discard(tp)
 
     def _abort_timeout_s(self) -> float:
