@@ -45,6 +45,7 @@ test-e2e: install kafka-jars ## the whole pipeline end to end
 bench: install kafka-jars ## end-to-end throughput and latency on a real broker (prints figures)
 	$(BIN)/python -m tests.bench.pipeline $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.reads
+	$(BIN)/python -m tests.bench.scaling
 
 lint: install ## ruff lint + format check
 	$(BIN)/ruff check services tests deploy
