@@ -6,8 +6,8 @@ over the tables it is given, see index.py for their layout):
   0. on the article's partition (news.categorized, key = article id), stateless:
      `fp = fingerprint(article, params)`, `keys = lookup_keys(article, fp, params)`:
      <= 23 `bands` keys (exact hash, LSH bands, prefixes), <= 6 `names` keys, 1-2 `urls`
-     keys. The fingerprint is deterministic (~0.3 ms): recompute it in step 2 rather
-     than ship it.
+     keys. Both travel to step 2 with the article (wire.Prepared): shipping them costs
+     <1/10 of computing them again (~0.3 ms per article for fingerprint and keys).
   1. lookup, repartitioned by key (an internal topic keyed by the index key; the agent
      owning that partition reads its table): `read_entries(table, mapping, key, ...)` /
      `read_url(...)`. Replies go to a gather topic keyed by article id, carrying the key

@@ -1,16 +1,16 @@
 """The pure functions' `MutableMapping` over the stream's changelog tables.
 
-`services.core.state.table.ChangelogTable` stores bytes per (partition, key) and returns,
-for every write, the changelog record the stage must send in its transaction. A
-`TableView` is one partition of such a table as the `MutableMapping[str, Any]` that
-index.py and decide.py take (JSON values), collecting those records in `outputs`;
+`services.core.state.table.ChangelogTable` stores bytes per (partition, key); the stage
+sends its changelog records itself, once per key and transaction, so writing through
+here needs no bookkeeping. A `TableView` is one partition of such a table as the
+`MutableMapping[str, Any]` that index.py and decide.py take (JSON values);
 `PartitionStore` bundles the four tables of one partition as a `DedupeStore`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -20,16 +20,16 @@ class BytesTable(Protocol):
     """What a TableView needs of a table (ChangelogTable has it)."""
 
     def get(self, partition: int, key: bytes) -> bytes | None: ...
-    def put(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
-    def delete(self, partition: int, key: bytes) -> Any: ...
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None: ...
+    def delete(self, partition: int, key: bytes) -> None: ...
     def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]: ...
 
 
 class TableView(MutableMapping[str, Any]):
-    """One partition of a bytes table, JSON-valued; writes append changelog records."""
+    """One partition of a bytes table, JSON-valued."""
 
-    def __init__(self, table: BytesTable, partition: int, outputs: list[Any]) -> None:
-        self.table, self.partition, self.outputs = table, partition, outputs
+    def __init__(self, table: BytesTable, partition: int) -> None:
+        self.table, self.partition = table, partition
 
     def get(self, key: str, default: Any = None) -> Any:
         raw = self.table.get(self.partition, key.encode())
@@ -42,10 +42,10 @@ class TableView(MutableMapping[str, Any]):
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.outputs.append(self.table.put(self.partition, key.encode(), msgspec.json.encode(value)))
+        self.table.put(self.partition, key.encode(), msgspec.json.encode(value))
 
     def __delitem__(self, key: str) -> None:
-        self.outputs.append(self.table.delete(self.partition, key.encode()))
+        self.table.delete(self.partition, key.encode())
 
     def __iter__(self) -> Iterator[str]:
         """Committed keys only (what `sweep` needs; staged writes are this record's own)."""
@@ -60,20 +60,14 @@ _MISSING = object()
 
 @dataclass
 class PartitionStore:
-    """The four tables of one partition as a `DedupeStore`; `outputs` collects the
-    changelog records of every write, to send in the stage's transaction."""
+    """The four tables of one partition as a `DedupeStore`."""
 
     bands: TableView
     names: TableView
     urls: TableView
     stories: TableView
-    outputs: list[Any] = field(default_factory=list)
 
     @classmethod
-    def of(cls, tables: dict[str, BytesTable], partition: int) -> PartitionStore:
-        outputs: list[Any] = []
-        views = {
-            name: TableView(tables[name], partition, outputs)
-            for name in ("bands", "names", "urls", "stories")
-        }
-        return cls(**views, outputs=outputs)
+    def of(cls, tables: Mapping[str, BytesTable], partition: int) -> PartitionStore:
+        views = {name: TableView(tables[name], partition) for name in ("bands", "names", "urls", "stories")}
+        return cls(**views)

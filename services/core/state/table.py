@@ -3,7 +3,7 @@
 Why not faust tables: faust writes a table's changelog outside the transaction that
 carries the stage's outputs and input offsets, so a worker killed between the two
 replays its input against state that already contains it (an article would come out
-as a duplicate of itself). Here every `put` is also a record on the table's compacted
+as a duplicate of itself). Here the table's writes become records on its compacted
 changelog topic, sent by the stage's transactional producer: state, outputs and
 offsets commit or abort together, as in Kafka Streams.
 
@@ -12,6 +12,14 @@ the open transaction stay in an overlay until the transaction commits; then they
 written to RocksDB with the changelog offset reached (a checkpoint). On assignment a
 partition is caught up from its checkpoint to the end of the changelog (read_committed),
 so a lost or stale local store is rebuilt from Kafka.
+
+Why one changelog record per key and transaction, not per write: a compacted changelog
+only needs each key's last value, and the transaction is all-or-nothing, so the
+intermediate values of a key inside one transaction are never read back. The overlay
+already holds exactly those last values; the stage sends them once, just before it
+commits (`changelog_records`). A key the deduper's gather table writes, rewrites on
+every reply and deletes within one batch costs one tombstone instead of a record per
+write, and the broker less work for the same state.
 """
 
 from __future__ import annotations
@@ -52,15 +60,14 @@ class ChangelogTable:
         value = self._store(partition).get(key)
         return value if isinstance(value, bytes) else None
 
-    def put(self, partition: int, key: bytes, value: bytes | None) -> Output:
-        """Stage a write; the returned changelog record must be sent in the transaction."""
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+        """Stage a write (None deletes); its changelog record goes out at commit time."""
         overlay = self._overlay.setdefault(partition, {})
         self._journal.append((partition, key, overlay.get(key, _ABSENT)))
         overlay[key] = value
-        return Output(self.changelog_topic, key, value, partition=partition)
 
-    def delete(self, partition: int, key: bytes) -> Output:
-        return self.put(partition, key, _TOMBSTONE)
+    def delete(self, partition: int, key: bytes) -> None:
+        self.put(partition, key, _TOMBSTONE)
 
     def begin_record(self) -> None:
         """Start the undo log for one input record."""
@@ -96,6 +103,19 @@ class ChangelogTable:
         )
 
     # -- transaction outcome --------------------------------------------------------
+    def changelog_records(self) -> list[Output]:
+        """One changelog record per (partition, key) written in the open transaction.
+
+        Each carries the key's final value (None: a tombstone); writes of records that
+        went to the DLQ were undone and are not among them. The stage sends these last,
+        before the input offsets, and passes the offsets they reached to `commit`.
+        """
+        return [
+            Output(self.changelog_topic, key, value, partition=partition)
+            for partition, writes in self._overlay.items()
+            for key, value in writes.items()
+        ]
+
     def commit(self, changelog_offsets: dict[int, int]) -> None:
         """The transaction committed: persist the overlay and the changelog position."""
         for partition, writes in self._overlay.items():
@@ -116,6 +136,11 @@ class ChangelogTable:
         self._journal.clear()
 
     # -- partitions -----------------------------------------------------------------
+    def checkpoint(self, partition: int) -> int | None:
+        """The last changelog offset the local store of `partition` holds, if any."""
+        raw = self._store(partition).get(_CHECKPOINT)
+        return int.from_bytes(raw, "big") if isinstance(raw, bytes) else None
+
     def _store(self, partition: int) -> Rdict:
         store = self._stores.get(partition)
         if store is None:
@@ -154,17 +179,15 @@ class ChangelogTable:
         on until our position passes the high watermark waits for those markers (and for
         a dead worker's open transaction to be aborted), at most `wait_s`.
         """
-        store = self._store(partition)
-        raw = store.get(_CHECKPOINT)
-        checkpoint = int.from_bytes(raw, "big") if isinstance(raw, bytes) else None
+        checkpoint = self.checkpoint(partition)
         start = checkpoint + 1 if checkpoint is not None else 0
         tp = TopicPartition(self.changelog_topic, partition)
         consumer.assign([tp])
         beginning = (await consumer.beginning_offsets([tp]))[tp]
         if start < beginning:  # the checkpoint predates compaction/retention: rebuild
             self.wipe(partition)
-            store = self._store(partition)
             start = beginning
+        store = self._store(partition)
         consumer.seek(tp, start)
         applied, last = 0, start - 1
         deadline = time.monotonic() + wait_s

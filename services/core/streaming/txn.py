@@ -1,11 +1,12 @@
 """Exactly-once consume-transform-produce: the loop every transform stage runs.
 
 Per batch of input records: begin a Kafka transaction, run the pure handler on each
-record, send its outputs (and any state-table changelog records), add the input
-offsets to the transaction, commit. A crash anywhere before the commit leaves nothing
-visible to `read_committed` consumers and the offsets where they were, so the batch is
-replayed; the transactional id is stable per worker (`<group>-<instance id>`), so a
-restarted worker fences and aborts its dead predecessor's open transaction at once.
+record and send its outputs, send the state tables' changelog records (one per key
+written in the batch, with its final value: table.py), add the input offsets to the
+transaction, commit. A crash anywhere before the commit leaves nothing visible to
+`read_committed` consumers and the offsets where they were, so the batch is replayed;
+the transactional id is stable per worker (`<group>-<instance id>`), so a restarted
+worker fences and aborts its dead predecessor's open transaction at once.
 
 Why not faust's `processing_guarantee="exactly_once"`: on this broker (Kafka 4.4,
 faust-streaming 0.15.3) three SIGKILLs during 5,000 messages gave 317 doubled ids to a
@@ -309,7 +310,6 @@ class TransactionalStage:
         except BaseException:
             self._rewind(batch)
             raise
-        changelog_sends: list[tuple[str, int, asyncio.Future]] = []  # type: ignore[type-arg]
         offsets: dict[TopicPartition, int] = {}
         observed: list[Output] = []
         try:
@@ -317,14 +317,10 @@ class TransactionalStage:
                 for message in messages:
                     outputs = self._handle(message)
                     for out in outputs:
-                        future = await producer.send(
-                            out.topic, out.value, key=out.key, partition=out.partition
-                        )
-                        if out.partition is not None and out.topic not in self.sources:
-                            changelog_sends.append((out.topic, out.partition, future))
-                    # state changelogs are not messages; batched internal ones are
-                    observed.extend(o for o in outputs if o.partition is None or o.topic in self.sources)
+                        await producer.send(out.topic, out.value, key=out.key, partition=out.partition)
+                    observed.extend(outputs)
                     offsets[tp] = message.offset + 1
+            changelog_sends = await self._send_changelogs(producer)
             await producer.send_offsets_to_transaction(offsets, self.group)
             await producer.commit_transaction()
         except BaseException:
@@ -335,6 +331,20 @@ class TransactionalStage:
         self.committed.update(offsets)
         self._commit_tables(changelog_sends)
         observe_outputs(self.service, observed)
+
+    async def _send_changelogs(self, producer: AIOKafkaProducer) -> list[tuple[str, int, asyncio.Future]]:  # type: ignore[type-arg]
+        """Send every table's changelog records of this transaction: one per key written.
+
+        After the batch's outputs, so each key's final value of the batch is known (see
+        table.py); returns (topic, partition, send future) for the checkpoints.
+        """
+        sends: list[tuple[str, int, asyncio.Future]] = []  # type: ignore[type-arg]
+        for table in self.tables.values():
+            for out in table.changelog_records():
+                assert out.partition is not None  # a table's records name their partition
+                future = await producer.send(out.topic, out.value, key=out.key, partition=out.partition)
+                sends.append((out.topic, out.partition, future))
+        return sends
 
     def _handle(self, message: object) -> list[Output]:
         record = InRecord(

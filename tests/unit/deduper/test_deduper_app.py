@@ -47,7 +47,7 @@ class Router:
                 if out.topic in self.internal:
                     self.delivered[out.topic] += 1
                     queue.append(self._record(out))
-                elif not out.topic.endswith("-changelog"):
+                else:
                     self.emitted.append(out)
 
     def _record(self, out: Output) -> InRecord:
@@ -127,7 +127,8 @@ def test_the_article_is_stored_once_and_the_gather_state_is_gone_after_the_verdi
     record = InRecord(router.app.topics.categorized, 0, 0, b"a1", encode(item))
     article_in, *_ = router.app.on_article(record)
     partition = hash_partition(article_in.key or b"", PARTITIONS)
-    writes = router.app.on_gather(router._record(article_in))
+    assert router.app.on_gather(router._record(article_in)) == []
+    writes = gather.changelog_records()
     raw_copies = [w for w in writes if w.value and encode(item) in w.value]
     assert [w.key for w in raw_copies] == [wire.article_key(article_in.key or b"")]
     gather.rollback()
@@ -147,3 +148,72 @@ def test_a_pending_value_of_earlier_versions_with_the_article_inside_still_compl
     )
     verdicts = [o for o in outputs if o.topic == router.app.topics.articles]
     assert len(verdicts) == 1 and msgspec.json.decode(verdicts[0].value or b"")["id"] == "a1"
+
+
+def test_an_article_gathered_in_one_transaction_leaves_two_tombstones(router: Router) -> None:
+    """The gather key is written on arrival and on every reply, then deleted: the stage
+    sends each key's final value once per transaction (table.py), not every write."""
+    item = article("a1", MARKETS, url="https://wire.example/markets")
+    article_in, *lookups = router.app.on_article(
+        InRecord(router.app.topics.categorized, 0, 0, b"a1", encode(item))
+    )
+    replies = [out for lookup in lookups for out in router.app.on_index(router._record(lookup))]
+    for table in router.app.tables.values():
+        table.commit({})
+    gather = router.app.tables["gather"]
+    outputs = [out for out in (article_in, *replies) for out in router.app.on_gather(router._record(out))]
+    assert [o.topic for o in outputs].count(router.app.topics.articles) == 1
+    key = article_in.key or b""
+    partition = hash_partition(key, PARTITIONS)
+    records = gather.changelog_records()
+    assert len(records) == 2 and set(records) == {
+        Output(gather.changelog_topic, key, None, partition=partition),
+        Output(gather.changelog_topic, wire.article_key(key), None, partition=partition),
+    }
+
+
+class OldPhase0Router(Router):
+    """Delivers ArticleIn as versions before `Prepared` sent it: phase 2 recomputes."""
+
+    def _record(self, out: Output) -> InRecord:
+        record = super()._record(out)
+        if record.topic != self.app.gather_topic:
+            return record
+        message = wire.gather_decoder.decode(record.value)
+        if isinstance(message, wire.ArticleIn):
+            old = wire.ArticleIn(message.article, message.expected, message.now)
+            record = InRecord(record.topic, record.partition, record.offset, record.key, wire.encode(old))
+        return record
+
+
+def test_shipped_fingerprints_give_the_verdicts_a_recomputation_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.deduper.app as app_module
+
+    calls = {"n": 0}
+    real = app_module.fingerprint
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app_module, "fingerprint", counting)
+    new, old = Router(tmp_path / "new"), OldPhase0Router(tmp_path / "old")
+    edited = MARKETS.replace("Vienna", "Vienna on Monday evening").replace("December", "November")
+    stream = [
+        article("a1", MARKETS, url="https://wire.example/markets"),
+        article("f1", FLOODS, url="https://wire.example/floods", at=later(minutes=5)),
+        article("a2", MARKETS, url="https://other.example/oil", at=later(hours=1)),
+        article("a1", edited + "\n\n" + seed_body(), url="https://wire.example/markets", at=later(hours=2)),
+        article("e1", "", url="https://wire.example/empty", at=later(hours=3)),
+    ]
+    for item in stream:
+        new.send(item)
+    assert calls["n"] == len(stream)  # once per article: phase 0 only
+    for item in stream:
+        old.send(item)
+    assert calls["n"] == 3 * len(stream)  # the old path fingerprints in phase 0 and 2
+    assert [(o.topic, o.key, o.value) for o in new.emitted] == [
+        (o.topic, o.key, o.value) for o in old.emitted
+    ]

@@ -135,23 +135,24 @@ def test_canonical_url_keys() -> None:
 
 
 class FakeChangelogTable:
-    """The ChangelogTable API (bytes per partition and key; writes return records)."""
+    """The ChangelogTable API (bytes per partition and key), logging its writes."""
 
     def __init__(self) -> None:
         self.parts: dict[int, dict[bytes, bytes]] = {}
+        self.writes: list[tuple[int, bytes, bytes | None]] = []
 
     def get(self, partition: int, key: bytes) -> bytes | None:
         return self.parts.get(partition, {}).get(key)
 
-    def put(self, partition: int, key: bytes, value: bytes | None) -> tuple[int, bytes, bytes | None]:
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self.writes.append((partition, key, value))
         if value is None:
             self.parts.setdefault(partition, {}).pop(key, None)
         else:
             self.parts.setdefault(partition, {})[key] = value
-        return (partition, key, value)
 
-    def delete(self, partition: int, key: bytes) -> tuple[int, bytes, bytes | None]:
-        return self.put(partition, key, None)
+    def delete(self, partition: int, key: bytes) -> None:
+        self.put(partition, key, None)
 
     def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
         return iter(list(self.parts.get(partition, {}).items()))
@@ -159,12 +160,13 @@ class FakeChangelogTable:
 
 def test_changelog_tables_back_the_same_logic() -> None:
     tables = {name: FakeChangelogTable() for name in ("bands", "names", "urls", "stories")}
-    store = PartitionStore.of(tables, partition=3)  # type: ignore[arg-type]
+    store = PartitionStore.of(tables, partition=3)
     first = dedupe(article("a", MARKETS, url="https://wire.example/a"), store, now=T0)
     copy = dedupe(article("b", MARKETS), store, now=later(minutes=1))
     assert first.dedupe is not None and copy.dedupe is not None
     assert (copy.dedupe.status, copy.dedupe.duplicate_of) == ("duplicate", "a")
-    assert store.outputs and all(part == 3 for part, _, _ in store.outputs)
+    writes = [w for table in tables.values() for w in table.writes]
+    assert writes and all(part == 3 for part, _, _ in writes)
     assert set(tables["bands"].parts) == {3}
     assert sweep(store, now=later(days=8), params=PARAMS) > 0
     assert not any(tables[name].parts[3] for name in tables)
