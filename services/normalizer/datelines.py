@@ -272,16 +272,22 @@ def _cities() -> dict[str, tuple[str, str, int]]:
     return primary
 
 
+@lru_cache(maxsize=4096)
 def country_code(name: str) -> str | None:
-    """ISO alpha-2 for a country or region name as datelines write it, else None."""
+    """ISO alpha-2 for a country or region name as datelines write it, else None.
+
+    Cached: datelines name the same few hundred places and regions over and over, and
+    each lookup otherwise folds the name (NFKC, casefold) and probes three tables."""
     key = _fold(name).strip(". ")
     if not key:
         return None
     return _REGIONS.get(key) or _REGIONS.get(key + ".") or _countries().get(key)
 
 
+@lru_cache(maxsize=4096)
 def place_country(place: str) -> tuple[str, str | None]:
-    """(display name, country) for a dateline city; the name as given when unknown."""
+    """(display name, country) for a dateline city; the name as given when unknown.
+    Cached like country_code (an immutable answer per place name)."""
     key = _fold(place)
     entry = _cities().get(key)
     if entry is not None:
@@ -297,7 +303,8 @@ def _title(text: str) -> str:
 
 def _is_date_part(part: str) -> bool:
     part = part.strip()
-    if not _DAY_MONTH.match(part):
+    # both _DAY_MONTH shapes hold a digit, which no all-letter part ("Azerbaijan") has
+    if part.isalpha() or not _DAY_MONTH.match(part):
         return False
     return any(tok.lower().strip(".") in MONTHS for tok in _DATE_TOKENS.split(part))
 

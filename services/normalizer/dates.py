@@ -226,7 +226,10 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
     text = text.strip()[:400]
     if _YEAR.search(text) is None:
         return None  # every shape here and the fallback's need a four-digit year
-    m = _ISO.match(text) or _ISO.search(text[:120])
+    # an ISO date has its `-`: a date line without one ("26 November 2019 18:49") skips
+    # both ISO searches
+    dashed = "-" in text
+    m = (_ISO.match(text) or _ISO.search(text[:120])) if dashed else None
     if m and m.group(4) is not None:
         try:
             naive = datetime(
@@ -244,15 +247,15 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
                 offset = parse_offset(text[m.end() :])
             return _stamp(naive, offset, True)
     # on a short text the search above already was the full one _find_date would repeat
-    found = _find_date(text, m if len(text) <= 120 else _ISO.search(text))
+    found = _find_date(text, m if len(text) <= 120 or not dashed else _ISO.search(text))
     if found is None:
         return _fallback(text) if fallback else None
     day, start, end = found
     rest = text[end : end + 60]
-    tm = _TIME.match(rest)
+    tm = _TIME.match(rest) if rest else None  # (both time patterns need a digit)
     if tm is None:
-        # "18:49, 26 November 2019": a time just before the date
-        before = _TIME_BEFORE.search(text[:start])
+        # "18:49, 26 November 2019": a time just before the date, looked for in short texts
+        before = _TIME_BEFORE.search(text[:start]) if start and len(text) < 120 else None
         hour = minute = second = 0
         has_time = False
         if before and len(text) < 120:

@@ -40,6 +40,8 @@ def detect_format(content: str, declared: str = "auto") -> ResolvedFormat:
     head = content[:_HEAD].lstrip("\ufeff \t\r\n")
     if head[:1] in "{[" and parse_json(content) is not None:
         return "json"
+    if "<" not in head:
+        return "text"  # every feed, HTML and tag pattern below needs a `<`: no regex over 4 kB
     looks_xml = head.startswith("<?xml") or _FEED.match(head) is not None
     if looks_xml and _FEED.search(head) and not _HTML.search(head):
         return "feed"

@@ -23,6 +23,7 @@ from .dates import Stamp, parse_date, resolve_clock
 __all__ = ["LinkBlock", "classify_heading", "find_link_blocks", "parse_meta"]
 
 Kind = Literal["related", "latest"]
+Meta = tuple[str | None, str | None]  # (section, published_at) of a list's meta line
 
 _RELATED = re.compile(
     r"^(?:related|see also|also read|read also|read more|more (?:on|about|from|news)|similar"
@@ -57,6 +58,7 @@ _SECTION_ONLY = re.compile(rf"^{_SECTION}$")
 _MEDIA_MARK = re.compile(r"[(\[](?:photos?|videos?|foto|fotos|video|audio|infographic)[)\]]$", re.I)
 MAX_MEDIA_MARK = len("(infographic)")
 _BULLET = re.compile(r"^[•·*▪◦‣–—-]\s+")
+_BULLET_MARKS = frozenset("•·*▪◦‣–—-")  # a line _BULLET can match starts with one
 # one leading `\d` rather than four alternatives that each start with one: the regex
 # engine then skips to the next digit in C instead of trying every position (~4x faster)
 _HAS_WHEN = re.compile(r"\d(?::\d\d|\d{3}|[./]\d|\s+[^\W\d]{3})")
@@ -100,7 +102,7 @@ def strip_media_mark(title: str) -> tuple[str, str | None]:
     return head, ("video" if kind.startswith("vid") else "photo")
 
 
-def parse_meta(line: str, page: Stamp | None) -> tuple[str | None, str | None] | None:
+def parse_meta(line: str, page: Stamp | None) -> Meta | None:
     """(section, published_at) for a list meta line, or None when the line is not one."""
     text = line.strip()
     if not text or len(text) > 60 or not _HAS_WHEN.search(text):
@@ -108,7 +110,7 @@ def parse_meta(line: str, page: Stamp | None) -> tuple[str | None, str | None] |
     return _meta_of(text, page)
 
 
-def _meta_of(text: str, page: Stamp | None) -> tuple[str | None, str | None] | None:
+def _meta_of(text: str, page: Stamp | None) -> Meta | None:
     """parse_meta for a stripped line known to be short and to hold a time or date."""
     section: str | None
     fast = _CLOCK_END.search(text, max(0, len(text) - 14))
@@ -130,6 +132,13 @@ def _meta_of(text: str, page: Stamp | None) -> tuple[str | None, str | None] | N
     return section, (stamp.utc if stamp else None)
 
 
+def _unbullet(line: str) -> str:
+    """The stripped line without its bullet; the regex only for a line that starts with a
+    bullet character (most list headlines have none)."""
+    text = line.strip()
+    return _BULLET.sub("", text) if text[:1] in _BULLET_MARKS else text
+
+
 def _is_headline(line: str) -> bool:
     text = line.strip()
     return 2 <= len(text) <= 300 and len(text.split(maxsplit=1)) >= 2
@@ -138,18 +147,30 @@ def _is_headline(line: str) -> bool:
 def find_link_blocks(lines: list[str], page: Stamp | None) -> list[LinkBlock]:
     """Link lists in `lines` (blank lines already removed), in order."""
     blocks: list[LinkBlock] = []
-    # parse_meta's own tests, inlined: most lines hold no time or date at all (a short
-    # line stays short when stripped, and stripping never makes or breaks a _HAS_WHEN hit)
-    metas = [_meta_of(ln.strip(), page) if len(ln) <= 60 and _HAS_WHEN.search(ln) else None for ln in lines]
+    seen: dict[str, Meta | None] = {}
+
+    def meta(line: str) -> Meta | None:
+        # parse_meta's own tests, inlined: most lines hold no time or date at all (a short
+        # line stays short when stripped, and stripping never makes or breaks a _HAS_WHEN
+        # hit). A page lists one story under several headings ("Related", "Latest"): each
+        # distinct meta line is parsed once, against the same page stamp.
+        if line not in seen:
+            seen[line] = _meta_of(line.strip(), page) if _HAS_WHEN.search(line) else None
+        return seen[line]
+
+    metas = [None if len(ln) > 60 else meta(ln) for ln in lines]
     i, n = 0, len(lines)
     while i < n:
+        if len(lines[i]) > 60 and (i + 1 == n or metas[i + 1] is None):
+            i += 1  # too long for a heading, and no meta line follows: no list starts here
+            continue
         kind = classify_heading(lines[i])
         start_items = i + 1 if kind else i
         items: list[LinkItem] = []
         j = start_items
         while j + 1 < n and metas[j] is None and metas[j + 1] is not None and _is_headline(lines[j]):
             section, published = metas[j + 1]  # type: ignore[misc]
-            title, _ = strip_media_mark(_BULLET.sub("", lines[j].strip()))
+            title, _ = strip_media_mark(_unbullet(lines[j]))
             items.append(LinkItem(title=title, section=section, published_at=published))
             j += 2
         if len(items) >= 2 or (items and kind):
@@ -161,7 +182,7 @@ def find_link_blocks(lines: list[str], page: Stamp | None) -> list[LinkBlock]:
             # "Read also:" + short headline lines without metadata
             j = i + 1
             while j < n and _BULLET.match(lines[j].strip() or "x") and _is_headline(lines[j]):
-                title, _ = strip_media_mark(_BULLET.sub("", lines[j].strip()))
+                title, _ = strip_media_mark(_unbullet(lines[j]))
                 items.append(LinkItem(title=title))
                 j += 1
             if items:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import chain
+from operator import itemgetter
 from urllib.parse import urlsplit
 
 from services.core.models import (
@@ -43,23 +45,49 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_CHARS = 5_000_000
 MAX_GARBAGE_RATIO = 0.05
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-# a whitespace token without any letter or digit ("—", "|"): not a word. Starts at a
-# space, so a run of punctuation is tried once: linear.
+_CJK_LEADS = bytes(range(0xE3, 0xEE))  # UTF-8 lead bytes of U+3000..U+DFFF
+# a whitespace token without any letter or digit ("—", "|"): not a word. punct_tokens
+# counts these from the token list; the regex stays as the definition the tests check.
 _PUNCT_TOKEN = re.compile(r"\s[^\w\s]+(?=\s)")
+_WORD_CHAR = re.compile(r"\w")
+_NON_WORD_CHAR = re.compile(r"\W")
 
 
-def count_words(text: str, tokens: int | None = None) -> int:
+def may_have_cjk(text: str) -> bool:
+    """False when `text` certainly has no _CJK character; a C-speed pre-check for it.
+
+    Every _CJK range lies in U+3040..U+D7AF, whose UTF-8 lead bytes are E3..ED, and a lead
+    byte never occurs inside another character's encoding. Encoding and deleting those
+    bytes is ~3x faster than the regex scan (~4 vs ~12 us on a 3 kB body); ASCII text
+    (a flag check) has none at all."""
+    if text.isascii():
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CJK_LEADS)) != len(data)
+
+
+def count_words(text: str, tokens: list[str] | None = None) -> int:
     """Whitespace tokens holding a letter or digit, plus one per CJK character (those
-    scripts do not separate words). `tokens` is len(text.split()) when the caller has
-    it already (the pipeline splits every paragraph anyway)."""
-    # every CJK character is non-ASCII: isascii() is a C scan of the string's flag
-    cjk = 0 if text.isascii() else len(_CJK.findall(text))
+    scripts do not separate words). `tokens` is text.split() when the caller has it
+    already (the pipeline splits every paragraph anyway)."""
+    cjk = len(_CJK.findall(text)) if may_have_cjk(text) else 0
     if cjk:
         text = _CJK.sub(" ", text)
         tokens = None  # the CJK characters were tokens' insides: split again
     if tokens is None:
-        tokens = len(text.split())
-    return cjk + tokens - len(_PUNCT_TOKEN.findall(f" {text} "))
+        tokens = text.split()
+    return cjk + len(tokens) - punct_tokens(tokens)
+
+
+def punct_tokens(tokens: list[str]) -> int:
+    """How many of the (non-empty, whitespace-free) tokens have no word character: what
+    _PUNCT_TOKEN counts in the text they were split from.
+
+    Such a token starts with a non-word character, so only tokens whose first character
+    is one are searched: their first characters, joined in C, are one short string to
+    scan, instead of a regex match tried at every space of the text (~8x fewer steps)."""
+    firsts = "".join(map(itemgetter(0), tokens))
+    return sum(_WORD_CHAR.search(tokens[m.start()]) is None for m in _NON_WORD_CHAR.finditer(firsts))
 
 
 def warm_up() -> None:
@@ -264,7 +292,7 @@ def _assemble(raw: RawArticle, parts: Parts, fmt: ResolvedFormat, warnings: list
         section=parts.section or hints.get("section"),
         lead=paragraphs[0] if paragraphs else None,
         body=body,
-        word_count=count_words(body, sum(map(len, words))),  # body.split() is `words` joined
+        word_count=count_words(body, list(chain.from_iterable(words))),  # body.split(), `words` joined
         media=Media(photo_count=parts.photo_count, captions=parts.captions, video=parts.video),
         links=Links(related=parts.related, latest=parts.latest),
         extraction=Extraction(format=fmt, extractor=parts.extractor, warnings=warnings),

@@ -17,7 +17,7 @@ Everything is one pass over the lines with bounded regexes: thousands of dumps a
 from __future__ import annotations
 
 import re
-from itertools import compress
+from itertools import compress, groupby
 
 from .boilerplate import is_boilerplate, is_media_credit, repeated_lines
 from .datelines import DatelineMatch, find_dateline
@@ -39,6 +39,8 @@ _BYLINE = re.compile(
 _UPDATED = re.compile(r"^(?:updated|last updated|aktualisiert|mis à jour|actualizado)\b\s*:?\s*", re.I)
 _PUBLISHED = re.compile(r"^(?:published|posted|veröffentlicht|publié le|publicado)\b\s*:?\s*", re.I)
 _BULLET = re.compile(r"^\s*[•·*▪◦‣]\s+|^\s*[–—-]\s+(?=\S)")
+_LABEL_FIRST = frozenset("pvulamPVULAM")  # first letters of _PUBLISHED and _UPDATED
+_BULLET_MARKS = frozenset("•·*▪◦‣–—-")  # what _BULLET can match first in a stripped line
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\boch\b|\bog\b)\s*")
 _SENTENCE_END = re.compile(r"[.!?…\"”»)]$")
 _DIGIT = re.compile(r"\d")
@@ -67,7 +69,8 @@ def _is_date_line(line: str) -> Stamp | None:
     """A line that is (nearly) only a date, e.g. `26 November 2019 18:49 (UTC+04:00)`."""
     if len(line) > 80 or not _DIGIT.search(line):  # parse_date needs a `\d` digit
         return None
-    body = _UPDATED.sub("", _PUBLISHED.sub("", line))
+    # both labels start with one of these letters (no other character case-folds to them)
+    body = _UPDATED.sub("", _PUBLISHED.sub("", line)) if line[:1] in _LABEL_FIRST else line
     stamp = parse_date(body, fallback=False)
     if stamp is None:
         return None
@@ -170,21 +173,24 @@ def _better(old: Stamp | None, new: Stamp) -> Stamp:
 
 
 def _blocks(text: str) -> list[list[str]]:
-    """Blank-line separated blocks of stripped, non-empty lines."""
-    out: list[list[str]] = []
-    cur: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if line:
-            if "  " in line or "\t" in line or "\xa0" in line:
-                line = " ".join(line.split())
-            cur.append(line)
-        elif cur:
-            out.append(cur)
-            cur = []
-    if cur:
-        out.append(cur)
-    return out
+    """Blank-line separated blocks of stripped, non-empty lines.
+
+    Comprehensions and groupby rather than a loop with appends: the per-line work runs
+    in C. Whitespace runs, tabs and NBSPs are collapsed, and only looked for line by line
+    when the stripped lines have one at all (a dump's indentation is stripped away)."""
+    lines = [raw.strip() for raw in text.split("\n")]
+    if "  " in text or "\t" in text or "\xa0" in text:
+        inner = "\n".join(lines)
+        if "  " in inner or "\t" in inner or "\xa0" in inner:
+            lines = [
+                _collapse(line) if "  " in line or "\t" in line or "\xa0" in line else line for line in lines
+            ]
+    # a stripped non-empty line stays non-empty when collapsed: bool() groups the same
+    return [list(group) for nonblank, group in groupby(lines, bool) if nonblank]
+
+
+def _collapse(line: str) -> str:
+    return " ".join(line.split())
 
 
 def _is_wrapped(block: list[str]) -> bool:
@@ -223,7 +229,10 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
             keep[k] = False
 
     title = parts.title or ""
-    bullets = [k for k, ln in enumerate(body_lines) if keep[k] and _BULLET.match(ln)]
+    # lines are stripped, so a bullet starts with its mark: one `in` test skips the regex
+    bullets = [
+        k for k, ln in enumerate(body_lines) if ln[0] in _BULLET_MARKS and keep[k] and _BULLET.match(ln)
+    ]
     bullet_text = {k: strip_media_mark(_BULLET.sub("", body_lines[k]))[0] for k in bullets}
     repeats = repeated_lines(bullet_text.values())
     photos = 0

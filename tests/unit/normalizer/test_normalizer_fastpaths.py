@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.normalizer import dates, textdump
+from services.normalizer import boilerplate, datelines, dates, detect, language, linklists, textdump
 from services.normalizer.boilerplate import repeated_lines
 from services.normalizer.datelines import DatelineMatch, find_dateline
 from services.normalizer.htmlchrome import _NEGATIVE_PHRASES, _NEGATIVE_WORDS, _is_negative_label, _negative
 from services.normalizer.htmlmeta import contains_collapsed, ws
 from services.normalizer.linklists import _CLOCK_END, _HAS_WHEN, strip_media_mark
 from services.normalizer.mojibake import _CONTROL, _SIGNATURE, count_garbage, looks_mojibaked
-from services.normalizer.pipeline import _CJK, _PUNCT_TOKEN, count_words
+from services.normalizer.pipeline import _CJK, _PUNCT_TOKEN, count_words, may_have_cjk, punct_tokens
 from services.normalizer.textdump import _repeated_label
 from tests.unit.normalizer.normalizer_helpers import FIXTURES, P1, P2
 
@@ -84,7 +84,16 @@ def test_ascii_and_cjk_prechecks(text: str) -> None:
     paragraphs = [text, text[::-1], "", " \n"]
     words = [p.split() for p in paragraphs]
     body = "\n\n".join(" ".join(w) for w in words if w)
-    assert count_words(body, sum(map(len, words))) == _old_count_words(body)
+    assert count_words(body, [t for w in words for t in w]) == _old_count_words(body)
+
+
+@given(_TRICKY)
+def test_token_punct_count_and_cjk_precheck(text: str) -> None:
+    # punct_tokens counts from the split tokens what _PUNCT_TOKEN finds in the padded text
+    assert punct_tokens(text.split()) == len(_PUNCT_TOKEN.findall(f" {text} "))
+    # the UTF-8 lead-byte pre-check never says "no CJK" when there is some
+    assert may_have_cjk(text) or _CJK.search(text) is None
+    assert may_have_cjk(text + "東") and may_have_cjk("\uac00") and not may_have_cjk("Köln’s — café")
 
 
 def test_count_words_examples() -> None:
@@ -300,3 +309,177 @@ def test_dateline_probed_once_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert parts.dateline is not None and parts.dateline.place == "London"
     assert probed.count(first) == 1  # the header's probe of the first body line is reused
+
+
+# --- this round's pre-checks: each says "cannot match" only when the regex cannot ---------
+
+_CHROME_PIECES = [
+    *("a", "all", " ", "  ", "\t", "|", "»", "/", ">", "x", "é", "\xa0", "rights", "reserved", "all rights"),
+    *(" reserved", "alle rechte vorbehalten", "tous droits réservés", "todos", " los derechos reservados"),
+    *("cookie policy", "privacy", " policy", "terms of use", "terms", " of service", "newsletter"),
+    *(" for the latest", " for latest news", "for latest", "Published", "updated:", "- ", "• ", "—"),
+]
+_CHROME = st.lists(st.sampled_from(_CHROME_PIECES), max_size=12).map("".join)
+
+
+@given(_CHROME)
+def test_anywhere_phrases_in_one_search(line: str) -> None:
+    low = line.lower()
+    expected = any(k in low for k in boilerplate._ANYWHERE)
+    assert ("newsletter" in low or boilerplate._ANYWHERE_AT_SPACE.search(low) is not None) == expected
+    # and the nav pre-check: every separator match holds a separator character
+    if boilerplate._NAV_SEPARATORS.search(line):
+        assert boilerplate._NAV_CHAR.search(line)
+
+
+@given(st.one_of(_CHROME, _TRICKY))
+def test_first_character_prechecks(text: str) -> None:
+    line = text.strip()
+    if line and textdump._BULLET.match(line):
+        assert line[0] in textdump._BULLET_MARKS
+    if textdump._PUBLISHED.match(line) or textdump._UPDATED.match(line):
+        assert line[:1] in textdump._LABEL_FIRST
+    if "<" not in text:  # detect_format's early "text": none of its markup patterns can hit
+        assert not (detect._FEED.search(text) or detect._HTML.search(text) or detect._BLOCK_TAGS.search(text))
+
+
+def _old_blocks(text: str) -> list[list[str]]:
+    """textdump._blocks as it was: one loop, whitespace collapsed line by line."""
+    out: list[list[str]] = []
+    cur: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line:
+            if "  " in line or "\t" in line or "\xa0" in line:
+                line = " ".join(line.split())
+            cur.append(line)
+        elif cur:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+@given(
+    st.lists(st.sampled_from([*_PIECES, "\n", "\n\n", " \n ", "  x  y ", "\t\n"]), max_size=30).map("".join)
+)
+def test_blocks_match_the_line_loop(text: str) -> None:
+    assert textdump._blocks(text) == _old_blocks(text)
+
+
+def test_blocks_and_link_lists_on_the_seed() -> None:
+    text = (FIXTURES / "seed-article.txt").read_text("utf-8")
+    assert textdump._blocks(text) == _old_blocks(text)
+    lines = [ln for block in textdump._blocks(text) for ln in block]
+    page = dates.parse_date("26 November 2019 18:49 (UTC+04:00)")
+    blocks = linklists.find_link_blocks(lines, page)
+    # each meta line parsed once per call gives what parse_meta gives line by line
+    for block in blocks:
+        metas = [linklists.parse_meta(ln, page) for ln in lines[block.start : block.end]]
+        assert [(i.section, i.published_at) for i in block.items] == [m for m in metas if m is not None]
+
+
+@given(_DATEISH)
+def test_date_prechecks(text: str) -> None:
+    if "-" not in text:  # parse_date skips the ISO searches
+        assert dates._ISO.search(text) is None
+    assert dates._TIME.match("") is None and dates._TIME_BEFORE.search("") is None
+    part = text.strip()
+    if part.isalpha():  # datelines._is_date_part's early no
+        assert not datelines._DAY_MONTH.match(part)
+
+
+def _old_find_link_blocks(lines: list[str], page: dates.Stamp | None) -> list[linklists.LinkBlock]:
+    """linklists.find_link_blocks as it was: every line parsed and tried as a list start."""
+    blocks: list[linklists.LinkBlock] = []
+    metas = [linklists.parse_meta(ln, page) for ln in lines]
+    i, n = 0, len(lines)
+    while i < n:
+        kind = linklists.classify_heading(lines[i])
+        items = []
+        j = i + 1 if kind else i
+        while (
+            j + 1 < n and metas[j] is None and metas[j + 1] is not None and linklists._is_headline(lines[j])
+        ):
+            section, published = metas[j + 1]  # type: ignore[misc]
+            title, _ = strip_media_mark(linklists._BULLET.sub("", lines[j].strip()))
+            items.append(linklists.LinkItem(title=title, section=section, published_at=published))
+            j += 2
+        if len(items) >= 2 or (items and kind):
+            heading = lines[i].strip().rstrip(":") if kind else None
+            blocks.append(linklists.LinkBlock(kind or "latest", i, j, heading, items))
+            i = j
+            continue
+        if kind and not items:
+            j = i + 1
+            while (
+                j < n
+                and linklists._BULLET.match(lines[j].strip() or "x")
+                and linklists._is_headline(lines[j])
+            ):
+                title, _ = strip_media_mark(linklists._BULLET.sub("", lines[j].strip()))
+                items.append(linklists.LinkItem(title=title))
+                j += 1
+            if items:
+                blocks.append(linklists.LinkBlock(kind, i, j, lines[i].strip().rstrip(":"), items))
+                i = j
+                continue
+        i += 1
+    return blocks
+
+
+_LIST_LINES = st.lists(
+    st.sampled_from(
+        [
+            "Related news",
+            "Latest:",
+            "Read also:",
+            "Politics 18:50",
+            "18:07 | Economy",
+            "Economy, 26 Nov 2019 18:07",
+            "Iran to export medicine to Russia",
+            "• Gas prices fall again (PHOTO)",
+            "- Short teaser headline here",
+            "A long paragraph line " * 4,
+            "A long headline that runs past sixty characters, then some more",
+            "x",
+        ]
+    ),
+    max_size=14,
+)
+
+
+@given(_LIST_LINES)
+def test_link_blocks_match_the_line_by_line_form(lines: list[str]) -> None:
+    page = dates.parse_date("26 November 2019 18:49 (UTC+04:00)")
+    assert linklists.find_link_blocks(lines, page) == _old_find_link_blocks(lines, page)
+    assert linklists.find_link_blocks(lines, None) == _old_find_link_blocks(lines, None)
+
+
+_LANG_SAMPLES = [
+    "",
+    "x",
+    "HELLO WORLD, THIS HEADLINE IS IN CAPITALS",
+    "東京都で 3 people met on Tuesday",
+    "Ünïcödé NFC e\u0301 und ein deutscher Satz über das Wetter in Köln",
+    "Le gouvernement a annoncé mardi de nouvelles mesures pour le pouvoir d'achat.",
+    "\ud800 lone surrogate and some English words after it",
+    P1,
+    P2,
+]
+
+
+@given(_TRICKY)
+def test_classify_is_py3langid_classify_on_odd_strings(text: str) -> None:
+    identifier = language._identifier()
+    assert language.classify(identifier, text) == identifier.classify(text)
+
+
+def test_classify_is_py3langid_classify() -> None:
+    identifier = language._identifier()
+    seed = (FIXTURES / "seed-article.txt").read_text("utf-8")
+    texts = [*_LANG_SAMPLES, *(p for p in seed.split("\n\n") if p.strip()), seed, seed[:300]]
+    for text in texts:
+        # same label and the same float32 probability, bit for bit
+        assert language.classify(identifier, text) == identifier.classify(text), text[:60]
