@@ -4,7 +4,7 @@ The regression: a batch whose fetch waited across a rebalance was dropped as sta
 aiokafka had already moved the new assignment's positions past its records, so they were
 skipped for good (the partition stalled, or lost them once newer records came). The
 stage now puts a dropped batch's partitions back at their committed offsets. The race
-hits about one start in four with HTML pages (slow batches, the second worker joining
+hit 5 of 10 starts with HTML pages (slow batches, the second worker joining
 mid-batch), so each test runs several starts; every one must deliver each input once.
 """
 
