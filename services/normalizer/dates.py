@@ -258,7 +258,7 @@ def parse_date(text: str | None, *, fallback: bool = True) -> Stamp | None:
         before = _TIME_BEFORE.search(text[:start]) if start and len(text) < 120 else None
         hour = minute = second = 0
         has_time = False
-        if before and len(text) < 120:
+        if before:
             hour, minute = int(before.group(1)), int(before.group(2))
             hour = _ampm(hour, before.group(3))
             has_time = True

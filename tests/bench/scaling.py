@@ -26,12 +26,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.core.clock import utc_iso
-from services.core.codec import encode
 from services.core.kafka.admin import ensure_topics
 from services.core.models import IngestMeta, RawArticle
 from services.core.settings import KafkaSettings, NormalizerSettings
 from services.core.supervisor import ServiceProcess
 from services.core.topics import Topics
+from services.ingest.requests import to_record
 from tests.bench.procstats import cpu_seconds
 from tests.bench.workloads import DEFAULT_CORPORA, workload
 from tests.support.kafka import produce
@@ -50,7 +50,8 @@ def raw_records(items: list[dict[str, str]], tag: str) -> list[tuple[bytes | Non
             format=item["format"],  # type: ignore[arg-type]
             source=item.get("source"),
         )
-        records.append((ingest_id.encode(), encode(raw)))
+        record = to_record(raw)
+        records.append((record.key, record.value))
     return records
 
 

@@ -19,12 +19,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from services.core.codec import encode
 from services.core.kafka.admin import ensure_topics
 from services.core.models import IngestMeta, RawArticle
 from services.core.settings import KafkaSettings, TopicSettings
 from services.core.supervisor import ServiceProcess
 from services.core.topics import Topics
+from services.ingest.requests import to_record
 from tests.support.kafka import produce, read_all
 from tests.support.system import free_port
 
@@ -56,7 +56,8 @@ def raw_inputs(prefix: str) -> list[tuple[bytes | None, bytes]]:
             format="html",
             url=f"https://rebalance.example/{prefix}{n}",
         )
-        records.append((ingest_id.encode(), encode(raw)))
+        record = to_record(raw)  # as ingest stores it on news.raw
+        records.append((record.key, record.value))
     return records
 
 
