@@ -140,7 +140,7 @@ class _StageBase(_Base):
         description="Stable name of this worker (transactional id suffix); default host-port. "
         "Keep it stable across restarts so a restarted worker fences its dead predecessor.",
     )
-    batch_size: int = Field(200, ge=1, description="Most records per transaction.")
+    batch_size: int = Field(200, ge=1, description="Most records per transaction (sink: per agent batch).")
     transaction_timeout_ms: int = Field(
         30_000, description="Broker aborts a transaction its producer abandoned after this."
     )
@@ -176,6 +176,12 @@ class SinkSettings(_StageBase):
         "days (counted from ingest time) are deleted; 0 keeps everything.",
     )
     sweep_interval_s: float = Field(600.0, gt=0, description="How often each sink worker applies retention.")
+    batch_wait_ms: float = Field(
+        10.0,
+        ge=0,
+        description="How long a sink agent waits to fill a batch (of up to `batch_size` messages) "
+        "before handling what it has: each key is written, and each view sent, once per batch.",
+    )
 
 
 SERVICE_SETTINGS: dict[str, type[_Base]] = {

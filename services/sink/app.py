@@ -18,10 +18,12 @@ per rel-index batch, instead of one event per view key, index key and offer (on 
 read benchmark's articles with P = 3: ~16 events per article instead of ~71).
 
 All tables are RocksDB (rocksdict) backed by changelog topics, so a restarted or moved
-worker recovers them. Each agent runs one pure handler of services.sink.handlers to
-the end (a batch in small slices, yielding to HTTP reads in between), then writes the
-table and sends; a failure becomes one news.dlq record (stage "sink") with no table
-write, and the partition goes on. HTTP (services.sink.api) routes each read to the
+worker recovers them. Each agent takes the messages waiting for it (up to
+NEWSFLOW_BATCH_SIZE, waiting at most NEWSFLOW_BATCH_WAIT_MS) and runs the pure handler
+of services.sink.handlers on each (in small slices, yielding to HTTP reads in between),
+staging the writes (services.sink.batch): then each key is written once and each
+news.latest / news.related key sent once per batch. A failure becomes one news.dlq
+record (stage "sink") with no table write, and the partition goes on. HTTP (services.sink.api) routes each read to the
 worker owning its key, so any worker answers any key.
 """
 
@@ -30,12 +32,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, MutableMapping
+import weakref
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import faust
+from faust.streams import _current_event
+from faust.types import EventT
 
 from services.core import metrics
 from services.core.clock import utc_iso
@@ -45,6 +50,7 @@ from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
 from services.sink import api, handlers, openapi, retention
+from services.sink.batch import StagedBatch
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Here, Step
 from services.sink.page import add_page
 from services.sink.stream import StreamHub
@@ -83,9 +89,11 @@ async def run_steps(handler: Callable[[], Iterable[Step]]) -> tuple[Plan, float]
     return plan, busy + time.perf_counter() - started
 
 
-def write_plan(
-    plan: Plan, table: MutableMapping[bytes, bytes], topic_of: Callable[[str], str], *_message: object
-) -> list[Output]:
+class Store(Protocol):
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+
+def write_plan(plan: Plan, table: Store, topic_of: Callable[[str], str], *_message: object) -> list[Output]:
     """run_handler's handler: a failed plan raises (-> DLQ) before anything is written."""
     if isinstance(plan, Exception):
         raise plan
@@ -108,35 +116,62 @@ def add_table_agent(
     steps: Steps,
     targets: dict[str, faust.types.TopicT],
     dlq: faust.types.TopicT,
-    partitions: int,
+    settings: SinkSettings,
 ) -> None:
-    """Agent: message -> handler Steps (reading the table) -> table writes, then sends."""
-    by_name = {t.get_topic_name(): t for t in [*targets.values(), dlq]}
+    """Agent: a batch of messages -> handler Steps (reading the table and the batch's own
+    writes) -> each key written once, outputs sent (services.sink.batch)."""
+    partitions = settings.topics.partitions
     dlq_name = dlq.get_topic_name()
+    compacted = frozenset(targets[role].get_topic_name() for role in (LATEST, RELATED))
 
     def topic_of(role: str) -> str:
         return targets[role].get_topic_name()
 
-    async def agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            value = event.value if isinstance(event.value, bytes) else b""
-            metrics.MESSAGES_IN.labels(STAGE, message.topic).inc()
-            where = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
-            here = Here(message.partition, partitions)
-            plan, busy = await run_steps(partial(steps, message.key, value, table.get, here))
-            started = time.perf_counter()
-            write = partial(write_plan, plan, table, topic_of)
-            outputs = run_handler(STAGE, write, dlq_name, message.key, value, **where)
-            metrics.PROCESSING.labels(STAGE).observe(busy + time.perf_counter() - started)
-            for out in outputs:
-                await by_name[out.topic].send(key=out.key, value=out.value, partition=out.partition)
-            observe_outputs(STAGE, outputs)
+    async def handle(batch: StagedBatch[EventT], event: EventT) -> None:
+        message = event.message
+        value = event.value if isinstance(event.value, bytes) else b""
+        metrics.MESSAGES_IN.labels(STAGE, message.topic).inc()
+        where: dict[str, Any] = {
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+        }
+        here = Here(message.partition, partitions)
+        plan, busy = await run_steps(partial(steps, message.key, value, batch.read, here))
+        started = time.perf_counter()
+        write = partial(write_plan, plan, batch.writer(event), topic_of)
+        batch.add(run_handler(STAGE, write, dlq_name, message.key, value, **where))
+        metrics.PROCESSING.labels(STAGE).observe(busy + time.perf_counter() - started)
+
+    async def agent(stream: Any) -> None:  # a faust Stream (StreamT lacks take_events)
+        within = settings.batch_wait_ms / 1000
+        async for events in stream.take_events(settings.batch_size, within=within):
+            batch: StagedBatch[EventT] = StagedBatch(table.get, compacted)
+            for event in events:
+                await handle(batch, event)
+            for key, stored, event in batch.writes():
+                token = _current_event.set(weakref.ref(event))  # the row's partition: see batch.py
+                try:
+                    table[key] = stored
+                finally:
+                    _current_event.reset(token)
+            outputs = batch.outputs()
+            for out in outputs:  # faust flushes the producer before it commits the offsets
+                sent: Any = await app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
+                sent.add_done_callback(_on_delivery)  # an asyncio future (aiokafka's)
+            observe_outputs(STAGE, outputs, batch.received)
             # faust hands over buffered events without suspending; yield so HTTP reads
             # interleave with a burst instead of waiting for it (read tail latency).
             await asyncio.sleep(0)
 
     app.agent(source, name=f"sink-{name}")(agent)
+
+
+def _on_delivery(sent: asyncio.Future[Any]) -> None:
+    """A record the producer gave up on (after its retries) is counted and logged."""
+    if not sent.cancelled() and sent.exception() is not None:
+        metrics.PRODUCER_ERRORS.labels(STAGE).inc()
+        log.error("send failed", extra={"error": str(sent.exception())})
 
 
 def table_keys(table: Any) -> int:
@@ -175,7 +210,7 @@ def build(settings: SinkSettings) -> StreamService:
     table = {name: sink_table(app, name, n) for name in TABLES}  # the retention timer deletes
 
     def agent(name: str, source: faust.types.TopicT, steps: Steps) -> None:
-        add_table_agent(app, name, source, table[name], steps, targets, dlq, n)
+        add_table_agent(app, name, source, table[name], steps, targets, dlq, settings)
 
     def article(key: bytes | None, value: bytes, read: handlers.Read, here: Here) -> list[Step]:
         return [handlers.on_article(key, value, read(key) if key is not None else None, n)]

@@ -64,10 +64,12 @@ def run_handler(
         return [Output(dlq_topic, key, encode(record))]
 
 
-def observe_outputs(stage: str, outputs: list[Output]) -> None:
+def observe_outputs(stage: str, outputs: list[Output], received: list[str] | None = None) -> None:
+    """Count the outputs; observe the e2e latency of `received` (default: the outputs' own)."""
     now = time.time()
     for out in outputs:
         metrics.MESSAGES_OUT.labels(stage, out.topic).inc()
-        if out.received_at:
-            with contextlib.suppress(ValueError):
-                metrics.E2E_LATENCY.labels(stage).observe(now - parse_utc(out.received_at).timestamp())
+    times = received if received is not None else [o.received_at for o in outputs if o.received_at]
+    for received_at in times:
+        with contextlib.suppress(ValueError):
+            metrics.E2E_LATENCY.labels(stage).observe(now - parse_utc(received_at).timestamp())
