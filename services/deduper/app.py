@@ -6,10 +6,12 @@ The partitioned design of decide.py on the exactly-once loop (txn.py):
      grouped by index partition, go to the index topic: one Lookups per partition that
      holds any of them (explicit partition).
   1. index topic (one partition's keys): Lookups -> read this partition's tables, one
-     Replies to the gather topic; Updates -> apply_update (phase 3 writes land here too).
+     Replies to the gather topic, then hold the exact-hash key if the Lookups carries
+     its entry (decide.py "Consistency"); Updates -> apply_update, and release what a
+     duplicate held (phase 3 writes land here too).
   2. gather topic (key = article id|ingest id): collect the article and its replies in
-     the `gather` table; when complete, decide, emit the verdict and the index Updates,
-     again one message per partition.
+     the `gather` table; when complete, decide, emit the verdict and the index Updates
+     (releases included), again one message per partition.
 Index tables (bands, names, urls, stories) follow the index topic's partitions, the
 `gather` table the gather topic's: any number of workers, every key on one partition
 (the one a keyed send would pick: state written by older, one-key-per-message versions
@@ -38,15 +40,25 @@ from services.core.streaming.stage import Output
 from services.core.streaming.txn import InRecord, TransactionalStage, group_id
 from services.core.topics import Topics
 from services.deduper import wire
-from services.deduper.decide import Candidates, decide, index_updates, lookup_keys
+from services.deduper.decide import (
+    Candidates,
+    decide,
+    hold_requests,
+    index_releases,
+    index_updates,
+    lookup_keys,
+)
 from services.deduper.fingerprint import fingerprint
 from services.deduper.index import (
     IndexUpdate,
+    Release,
     TableName,
     apply_update,
     decode_value,
+    hold,
     read_entries,
     read_url,
+    release,
     sweep,
 )
 from services.deduper.params import DedupeParams
@@ -91,6 +103,8 @@ class DeduperApp:
         reply_to = f"{article.id}|{article.ingest.id}"
         keyed = [(key, (table, key)) for table, names in keys.by_table() for key in names]
         groups = group_by_partition(keyed, self.partitions)
+        held = hold_requests(article, fp, keys, now=parse_utc(now), params=self.params)
+        holds = group_by_partition(((h.key, (h.key, h.value)) for h in held), self.partitions)
         outputs = [
             Output(
                 self.gather_topic,
@@ -109,7 +123,7 @@ class DeduperApp:
             Output(
                 self.index_topic,
                 reply_to.encode(),
-                wire.encode(wire.Lookups(batch, reply_to, now)),
+                wire.encode(wire.Lookups(batch, reply_to, now, holds.get(partition, []))),
                 partition=partition,
             )
             for partition, batch in sorted(groups.items())
@@ -129,8 +143,12 @@ class DeduperApp:
         if isinstance(message, wire.Updates):
             for table, key, value in message.items:
                 apply_update(store, IndexUpdate(table, key, value), now=now, params=self.params)
+            for key, article_id in message.release:
+                release(store, Release(key, article_id))
         else:
             items = [(table, key, self._read(store, table, key, now)) for table, key in message.keys]
+            for key, value in message.hold:  # after the reads: the reply is what was there
+                hold(store, IndexUpdate("bands", key, value), now=now, params=self.params)
             reply = wire.Replies(items)
             outputs.append(Output(self.gather_topic, message.reply_to.encode(), wire.encode(reply)))
         self._maybe_sweep(record.partition, now)
@@ -203,14 +221,24 @@ class DeduperApp:
         outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
         updates = index_updates(article, fp, verdict, now=now, params=self.params, keys=keys)
         groups = group_by_partition(((u.key, tuple(u)) for u in updates), self.partitions)
+        releases = group_by_partition(
+            ((r.key, tuple(r)) for r in index_releases(article, fp, verdict, candidates, keys, self.params)),
+            self.partitions,
+        )
         outputs += [
             Output(
                 self.index_topic,
                 judged.id.encode(),
-                wire.encode(wire.Updates(batch, pending.now)),  # type: ignore[arg-type]
+                wire.encode(
+                    wire.Updates(
+                        groups.get(partition, []),  # type: ignore[arg-type]
+                        pending.now,
+                        releases.get(partition, []),  # type: ignore[arg-type]
+                    )
+                ),
                 partition=partition,
             )
-            for partition, batch in sorted(groups.items())
+            for partition in sorted(groups.keys() | releases.keys())
         ]
         return outputs
 

@@ -10,26 +10,47 @@ over the tables it is given, see index.py for their layout):
      <1/10 of computing them again (~0.3 ms per article for fingerprint and keys).
   1. lookup, repartitioned by key (an internal topic keyed by the index key; the agent
      owning that partition reads its table): `read_entries(table, mapping, key, ...)` /
-     `read_url(...)`. Replies go to a gather topic keyed by article id, carrying the key
-     and its live entries (an empty list too: the gather counts replies). The band
-     partitions hold the compact signatures needed to verify, so there is no second
-     hop. `lookup_candidates` / `lookup_url` are the same reads done in one process.
+     `read_url(...)`; then the exact-hash key is held for the article (Consistency).
+     Replies go to a gather topic keyed by article id, carrying the key and its live
+     entries (an empty list too: the gather counts replies). The band partitions hold
+     the compact signatures needed to verify, so there is no second hop.
+     `lookup_candidates` / `lookup_url` are the same reads done in one process (`dedupe`
+     has nothing in flight, so it holds nothing).
   2. gather + decide, on the article's partition again: when the replies for all keys of
      step 0 are in (the count is known), `decide(article, fp, candidates, url_state,
      params=...)` -> `Dedupe`; unique/update -> news.articles, duplicate -> news.duplicates.
   3. write, repartitioned by key again: `index_updates(...)` lists (table, key, value);
      each goes to the partition owning `key`, which runs `apply_update` (read-modify-
-     write: bounded, expired entries dropped, idempotent for replays).
+     write: bounded, expired entries dropped, idempotent for replays; a held entry, see
+     Consistency, is replaced or released).
   A timer on every worker runs `sweep` over its own partitions so keys nobody reads again
   expire. Because each key lives on exactly one partition, a copy finds its original
   whichever partition indexed it, with any number of workers.
 
-Consistency: two copies in flight at the same moment (between steps 1 and 3 of each
-other) can both come out unique, as with any read-then-write index; copies of a story
-arrive minutes to hours apart, far outside that window. Steps 1 and 3 can be fused (the
-band agent appends a provisional entry while reading) at the cost of indexing duplicates.
-Candidates are only ever earlier articles, and a tie goes to the oldest, so verdicts
-never form cycles.
+Consistency: exact copies (same normalized body, hence the same exact-hash `bands` key)
+are ordered by the partition owning that key, whatever the timing. Phase 1 there, after
+reading, holds the key for the asking article (`hold_requests`, index.hold: a provisional
+entry, version 0, written only where no live entry is), in the transaction of its reply;
+a copy looking up later reads the hold and comes out its exact duplicate, holding nothing
+itself. Phase 3 replaces a hold with the real entry (unique, update) or releases it
+(duplicate: `index_releases`), so once the articles in flight have landed the index is
+the one they would have left coming one after the other (duplicates are not indexed);
+replays rewrite the same values. So of exact copies in flight together exactly one comes
+out unique, the first to reach the key (not the oldest), unless identity (same id or
+URL) decides first. `decide` prefers a real original (exact, then near) to a held one; a
+copy whose held original then turns out a near duplicate of an article the copy did not
+see points at that original (a chain, B -> A -> Y), and takes the story it would join
+itself, else one named after the original. A hold whose article never lands (its verdict
+failed to the DLQ) answers for it until it expires with the window.
+Not guaranteed: near copies (different hashes) in flight together can still both come
+out unique. They meet only on LSH keys spread over partitions, each of which could order
+them its own way (A first here, B first there: each the other's duplicate), and no one key
+orders them; copies of a story arrive minutes to hours apart, far outside that window.
+Nor are two ingests of one id or URL at the same moment (the `urls` keys are not held).
+Candidates are only ever earlier articles (indexed before, or holding the exact key
+before), a held entry is read only by later arrivals at its key and its article never
+reads theirs (they hold nothing), and a tie goes to the oldest, so verdicts never form
+cycles.
 """
 
 from __future__ import annotations
@@ -44,10 +65,12 @@ import msgspec
 from services.core.models import Article, Dedupe
 from services.deduper.fingerprint import Fingerprint, band_keys, exact_key, fingerprint
 from services.deduper.index import (
+    HELD,
     BandEntry,
     DedupeStore,
     IndexUpdate,
     InMemoryStore,
+    Release,
     StoryEntry,
     StorySummary,
     TableName,
@@ -162,7 +185,8 @@ def decide(
     packed = Packed.of(fp, params)
     if url_state is not None:
         return _identity_verdict(fp, packed, url_state, params)
-    entries = _distinct_entries(candidates, article.id)
+    distinct = _distinct_entries(candidates, article.id)
+    entries = [e for e in distinct if not e.held]
     if fp.n_tokens >= params.min_tokens:
         exact = [e for e in entries if e.hash == fp.content_hash]
         if exact:
@@ -186,6 +210,17 @@ def decide(
             similarity=round(best.similarity(params), 4),
             story_id=best.entry.story,
             kind="near",
+        )
+    held = [e for e in distinct if e.held and e.hash == fp.content_hash]
+    if held and fp.n_tokens >= params.min_tokens:  # a copy in flight reached the key first
+        first = min(held, key=lambda e: (e.seen, e.id))
+        return Dedupe(
+            status="duplicate",
+            fingerprint=fp.content_hash,
+            duplicate_of=first.id,
+            similarity=1.0,
+            story_id=_story_of(article, fp, packed, matches, candidates, params, fallback=first.id),
+            kind="exact",
         )
     return Dedupe(
         status="unique",
@@ -221,12 +256,16 @@ def _identity_verdict(fp: Fingerprint, packed: Packed, state: UrlState, params: 
 def _distinct_entries(candidates: Candidates, own_id: str) -> list[BandEntry]:
     """One entry per indexed text (an article shows up under many band keys, and an
     updated one once per version), in an order that does not depend on the order the
-    partitions replied in."""
+    partitions replied in. A real entry wins over the same text's held one (its phase 3
+    reached one partition before this lookup, the exact key's after)."""
     distinct: dict[tuple[str, str], BandEntry] = {}
     for entries in candidates.bands.values():
         for entry in entries:
-            if entry.id != own_id:
-                distinct.setdefault((entry.id, entry.hash), entry)
+            if entry.id == own_id:
+                continue
+            known = distinct.get((entry.id, entry.hash))
+            if known is None or (known.held and not entry.held):
+                distinct[(entry.id, entry.hash)] = entry
     return sorted(distinct.values(), key=lambda e: (e.seen, e.id, e.hash))
 
 
@@ -237,9 +276,12 @@ def _story_of(
     matches: list[Match],
     candidates: Candidates,
     params: DedupeParams,
+    *,
+    fallback: str | None = None,
 ) -> str:
     """Join the story of a text relative (rewrite, longer version) or of a report sharing
-    names and words nearby in time; else start a story named after this article."""
+    names and words nearby in time; else start a story named after this article (after
+    `fallback`: the original in flight of an exact copy, whose story is not known yet)."""
     window = params.story_window.total_seconds()
     related = [
         m
@@ -252,7 +294,7 @@ def _story_of(
         return best.entry.story
     entries = [e for es in candidates.names.values() for e in es if e.id != article.id]
     found = best_story(fp, packed.terms, entries, params)
-    return found[0] if found else article.id
+    return found[0] if found else fallback or article.id
 
 
 def index_updates(
@@ -286,19 +328,7 @@ def index_updates(
     updates.append(IndexUpdate("stories", story, msgspec.to_builtins(summary)))
     if verdict.status == "duplicate":
         return updates
-    band = BandEntry(
-        id=article.id,
-        seen=seen,
-        time=fp.time,
-        n=fp.n_shingles,
-        hash=fp.content_hash,
-        sig=sig,
-        pos=pack_positions(fp.positions, fp.n_shingles),
-        story=story,
-        version=verdict.version,
-        **_prose_fields(fp, bits),
-    )
-    band_value = msgspec.to_builtins(band)
+    band_value = msgspec.to_builtins(_band_entry(article, fp, seen, sig, story, verdict.version, bits))
     updates += [IndexUpdate("bands", k, band_value) for k in keys.bands]
     member = StoryEntry(
         id=article.id,
@@ -311,6 +341,66 @@ def index_updates(
     member_value = msgspec.to_builtins(member)
     updates += [IndexUpdate("names", k, member_value) for k in keys.names]
     return updates
+
+
+def _band_entry(
+    article: Article, fp: Fingerprint, seen: int, sig: str, story: str, version: int, bits: int
+) -> BandEntry:
+    return BandEntry(
+        id=article.id,
+        seen=seen,
+        time=fp.time,
+        n=fp.n_shingles,
+        hash=fp.content_hash,
+        sig=sig,
+        pos=pack_positions(fp.positions, fp.n_shingles),
+        story=story,
+        version=version,
+        **_prose_fields(fp, bits),
+    )
+
+
+def held_key(fp: Fingerprint, keys: LookupKeys, params: DedupeParams) -> str | None:
+    """The key an article in flight holds: its exact-hash key, when it looks one up."""
+    key = exact_key(fp, params)
+    return key if keys.bands[:1] == [key] else None
+
+
+def hold_requests(
+    article: Article,
+    fp: Fingerprint,
+    keys: LookupKeys,
+    *,
+    now: datetime,
+    params: DedupeParams = DEFAULT_PARAMS,
+) -> list[IndexUpdate]:
+    """Phase 0: the provisional entry phase 1 holds under the exact-hash key (index.hold)
+    while this article is in flight. A whole entry (version HELD, story = own id), so
+    any reader can decode and verify it; only `decide` treats it apart."""
+    key = held_key(fp, keys, params)
+    if key is None:
+        return []
+    bits = params.sig_bits
+    entry = _band_entry(article, fp, epoch(now), pack_sig(fp.sketch.sig, bits), article.id, HELD, bits)
+    return [IndexUpdate("bands", key, msgspec.to_builtins(entry))]
+
+
+def index_releases(
+    article: Article,
+    fp: Fingerprint,
+    verdict: Dedupe,
+    candidates: Candidates,
+    keys: LookupKeys,
+    params: DedupeParams,
+) -> list[Release]:
+    """Phase 3 of a duplicate: give up what phase 1 held, so what stays indexed is what
+    `index_updates` writes, as without holds. Phase 1 held iff the exact key read no live
+    entry (index.hold), so an exact duplicate has nothing to release and sends nothing;
+    a release where nothing was held (an earlier version's lookup) is a no-op."""
+    key = held_key(fp, keys, params)
+    if key is None or verdict.status != "duplicate" or candidates.bands.get(key):
+        return []
+    return [Release(key, article.id)]
 
 
 def _prose_fields(fp: Fingerprint, bits: int) -> dict[str, Any]:

@@ -21,6 +21,10 @@ Layout (sizes measured for the default params; `v` = params.layout_version):
 | urls    | `i{v}:{article id}`, `u{v}:{url}` | UrlState ~260 B                         |
 | stories | story id                          | StorySummary ~60 B                      |
 
+While an article is in flight (looked up, not yet decided), its exact-hash key may hold
+a provisional entry for it (`hold`, version 0): phase 3 replaces it with the real entry,
+or drops it (`release`) when the article turns out a duplicate.
+
 A body with list-like rows (fingerprint `prose`) is also indexed under the band keys of
 its prose, and its entries carry the prose signature too (+~260 B).
 
@@ -53,7 +57,11 @@ TableName = Literal["bands", "names", "urls", "stories"]
 
 
 class BandEntry(msgspec.Struct, array_like=True, frozen=True):
-    """One indexed text under one LSH/exact key: enough to verify a match without a 2nd hop."""
+    """One indexed text under one LSH/exact key: enough to verify a match without a 2nd hop.
+
+    `version` 0 marks a held entry (`hold`): an article in flight, not yet decided, under
+    its exact-hash key only. Real versions start at 1, so the wire form is unchanged.
+    """
 
     id: str
     seen: int  # epoch s of the `now` that indexed it: eviction
@@ -68,6 +76,13 @@ class BandEntry(msgspec.Struct, array_like=True, frozen=True):
     prose_n: int = 0
     prose_sig: str = ""
     prose_pos: str = ""
+
+    @property
+    def held(self) -> bool:
+        return self.version == HELD
+
+
+HELD = 0  # BandEntry.version of a held entry
 
 
 class StoryEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -112,6 +127,13 @@ class IndexUpdate(NamedTuple):
     table: TableName
     key: str
     value: Any  # the entry in wire form (msgspec.to_builtins)
+
+
+class Release(NamedTuple):
+    """Phase 3 of a duplicate: drop the entry `id` held under `key` (bands) in phase 1."""
+
+    key: str
+    id: str
 
 
 class DedupeStore(Protocol):
@@ -253,8 +275,9 @@ def read_url(store: Mapping[str, Any], key: str, *, now: datetime, params: Dedup
 def apply_update(store: DedupeStore, update: IndexUpdate, *, now: datetime, params: DedupeParams) -> None:
     """Phase-3 write on the partition owning `update.key`: merge, prune, bound.
 
-    List tables prepend the entry (replacing an older entry of the same id), drop
-    expired entries and keep the newest `max_entries`; urls overwrite; stories merge.
+    List tables prepend the entry (replacing an older entry of the same id, the one the
+    article held in phase 1 included: `hold`), drop expired entries and keep the newest
+    `max_entries`; urls overwrite; stories merge.
     Idempotent for a replayed update, so at-least-once delivery is fine.
     """
     mapping: MutableMapping[str, Any] = getattr(store, update.table)
@@ -289,6 +312,48 @@ def apply_update(store: DedupeStore, update: IndexUpdate, *, now: datetime, para
         mapping[update.key] = msgspec.to_builtins(new_s)
     else:
         mapping[update.key] = update.value
+
+
+def hold(store: DedupeStore, update: IndexUpdate, *, now: datetime, params: DedupeParams) -> bool:
+    """Phase 1 on the partition owning an exact-hash key, after reading it: hold the key
+    for the asking article (`update.value`, a BandEntry of version HELD) unless a live
+    entry is there already. True if it wrote.
+
+    The first copy of a text to reach the key holds it; every later copy reads an entry
+    and becomes its duplicate; a copy that finds an entry holds nothing, so each key has
+    at most one held entry and the first arrival is the original. Reads and this write
+    ride in one transaction, so a replayed lookup holds again exactly as the first run.
+    """
+    mapping: MutableMapping[str, Any] = getattr(store, update.table)
+    current = mapping.get(update.key)
+    horizon = epoch(now) - int(params.window.total_seconds())
+    try:
+        if current is not None and any(e[1] >= horizon for e in current):
+            return False
+    except (TypeError, IndexError, KeyError) as exc:
+        raise BadState(f"{update.table} value under {update.key!r} is not a list") from exc
+    if isinstance(store, InMemoryStore):
+        store.written.append((epoch(now), update.table, update.key))
+    mapping[update.key] = [update.value]
+    return True
+
+
+def release(store: DedupeStore, item: Release) -> bool:
+    """Phase 3 of a duplicate on the partition owning `item.key`: drop its held entry
+    (duplicates are not indexed); real entries and other articles' holds stay. Writes
+    only if there was one, so a replay or a copy that held nothing costs one read."""
+    current = store.bands.get(item.key)
+    if current is None:
+        return False
+    entries: list[BandEntry] = decode_value("bands", current)
+    kept = [e for e in entries if not (e.id == item.id and e.held)]
+    if len(kept) == len(entries):
+        return False
+    if kept:
+        store.bands[item.key] = msgspec.to_builtins(kept)
+    else:
+        del store.bands[item.key]
+    return True
 
 
 def sweep(store: DedupeStore, *, now: datetime, params: DedupeParams) -> int:

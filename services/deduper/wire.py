@@ -9,8 +9,11 @@ one Lookups, one Replies and one Updates per partition instead of one of each pe
 One index topic carries both reads and writes so the four index tables follow one
 topic's partitions and a key's reads and writes are applied in arrival order.
 Every message carries `now` (the article's ingest time), so a replayed batch gives
-the same verdicts and writes as the first run. The single-key forms (Lookup, Update,
-Reply) of earlier versions are still read, so an upgrade needs no drained topics.
+the same verdicts and writes as the first run. Lookups may carry an entry to hold and
+Updates entries to release (decide.py "Consistency"); both fields default to empty, so
+messages of earlier versions read as before, and an earlier version ignores them. The
+single-key forms (Lookup, Update, Reply) of earlier versions are still read, so an
+upgrade needs no drained topics.
 
 ArticleIn also carries the fingerprint and lookup keys phase 0 computed (`Prepared`):
 phase 2 needs both again, and shipping them (per Reuters article ~6 us to encode, ~20
@@ -38,11 +41,15 @@ class Lookups(msgspec.Struct, tag="lookups"):
     keys: list[tuple[TableName, str]]  # all on the message's partition
     reply_to: str  # gather key
     now: str
+    # (bands key, held entry) to hold after reading (index.hold); none from earlier versions
+    hold: list[tuple[str, Any]] = msgspec.field(default_factory=list)
 
 
 class Updates(msgspec.Struct, tag="updates"):
     items: list[tuple[TableName, str, Any]]  # (table, key, value), all on this partition
     now: str
+    # (bands key, article id): a duplicate's held entries to drop (index.release)
+    release: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
 
 class Replies(msgspec.Struct, tag="replies"):

@@ -34,8 +34,10 @@ class Router:
         self.emitted: list[Output] = []
         self.delivered: dict[str, int] = {self.app.index_topic: 0, self.app.gather_topic: 0}
 
-    def run(self, first: InRecord) -> None:
-        queue = deque([first])
+    def run(self, *first: InRecord) -> None:
+        """Deliver `first` and everything it causes, breadth first: records given together
+        are in flight together (all phase 0s, then all lookups, ...)."""
+        queue = deque(first)
         while queue:
             record = queue.popleft()
             for table in self.app.tables.values():
@@ -217,3 +219,34 @@ def test_shipped_fingerprints_give_the_verdicts_a_recomputation_gives(
     assert [(o.topic, o.key, o.value) for o in new.emitted] == [
         (o.topic, o.key, o.value) for o in old.emitted
     ]
+
+
+def test_exact_copies_in_flight_together_give_one_unique(router: Router) -> None:
+    """Both copies' lookups run before either verdict: the first to reach the partition of
+    the exact-hash key holds it, the other reads the hold and becomes its duplicate."""
+    a = article("a1", MARKETS, url="https://wire.example/markets")
+    b = article("b1", MARKETS, url="https://paper.example/oil", at=later(minutes=-1))
+    topic = router.app.topics.categorized
+    router.run(*(InRecord(topic, 0, 0, x.id.encode(), encode(x)) for x in (a, b)))
+    verdicts = {d["id"]: d["dedupe"] for d in (msgspec.json.decode(o.value or b"") for o in router.emitted)}
+    assert verdicts["a1"]["status"] == "unique"  # first in, though ingested a minute later
+    assert (verdicts["b1"]["status"], verdicts["b1"]["duplicate_of"]) == ("duplicate", "a1")
+    held = [
+        entry
+        for table in [router.app.tables["bands"]]
+        for partition in range(PARTITIONS)
+        for _, value in table.items(partition)
+        for entry in msgspec.json.decode(value)
+        if entry[8] == 0  # BandEntry.version: HELD
+    ]
+    assert held == []  # a1's hold became its real entry; b1 held nothing
+
+
+def test_the_hold_rides_on_the_exact_keys_lookup_only(router: Router) -> None:
+    item = article("a1", MARKETS, url="https://wire.example/markets")
+    _, *lookups = router.app.on_article(InRecord(router.app.topics.categorized, 0, 0, b"a1", encode(item)))
+    batches = [wire.index_decoder.decode(out.value or b"") for out in lookups]
+    holds = [(key, value) for batch in batches for key, value in batch.hold]  # type: ignore[union-attr]
+    assert len(holds) == 1 and holds[0][0].startswith("x") and holds[0][1][0] == "a1"
+    (carrier,) = [b for b in batches if b.hold]  # type: ignore[union-attr]
+    assert ("bands", holds[0][0]) in carrier.keys  # type: ignore[union-attr]

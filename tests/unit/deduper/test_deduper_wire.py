@@ -70,3 +70,23 @@ def test_an_article_in_of_an_earlier_version_has_nothing_prepared() -> None:
     message = wire.gather_decoder.decode(earlier)
     assert isinstance(message, wire.ArticleIn) and wire.prepared_of(message.prepared) is None
     assert wire.prepared_of(wire.Pending().prepared) is None
+
+
+def test_lookups_and_updates_of_earlier_versions_hold_and_release_nothing() -> None:
+    """Messages in flight across an upgrade read with empty `hold` / `release`; an earlier
+    version ignores the new fields (msgspec skips unknown fields), so it just reads/writes."""
+    old_lookups = (
+        b'{"type":"lookups","keys":[["bands","x1:ab"]],"reply_to":"a|i","now":"2024-05-06T09:00:00Z"}'
+    )
+    old_updates = b'{"type":"updates","items":[],"now":"2024-05-06T09:00:00Z"}'
+    lookups, updates = wire.index_decoder.decode(old_lookups), wire.index_decoder.decode(old_updates)
+    assert isinstance(lookups, wire.Lookups) and lookups.hold == []
+    assert isinstance(updates, wire.Updates) and updates.release == []
+
+    class EarlierLookups(msgspec.Struct, tag="lookups"):
+        keys: list[tuple[str, str]]
+        reply_to: str
+        now: str
+
+    new = wire.encode(wire.Lookups([("bands", "x1:ab")], "a|i", "2024-05-06T09:00:00Z", [("x1:ab", ["a"])]))
+    assert msgspec.json.decode(new, type=EarlierLookups).keys == [("bands", "x1:ab")]
