@@ -18,6 +18,9 @@ Recipe (deterministic for a given corpus and seed):
     training share.
   * Pruning: features whose largest |weight| is tiny are dropped; weights stored float16.
 
+Choices are checked by cross-validation on the AG training share (crossval.py: learning
+curve, AG accuracy vs coverage of the other topics), never on the held-out share.
+
 scikit-learn is imported here only: the service never imports this module.
 """
 
@@ -29,6 +32,7 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,20 +64,37 @@ SIDE_MIN_CUES = 3
 PRUNE_BELOW = 0.02
 
 
-def _training_set(corpus_dir: Path, tax, lexicon: dict, calibration: bool | None):
-    """(feature counts, label, weight, source) rows; `calibration` picks the AG subset."""
+Row = tuple[Counter, str, float, str]  # feature counts, IPTC label, weight, source
+
+
+def _training_set(corpus_dir: Path, tax, lexicon: dict, calibration: bool | None) -> list[Row]:
+    """(feature counts, label, weight, source) rows; `calibration` picks the AG subset
+    (True: the calibration tenth only, and no prior rows; False: the rest; None: all)."""
+
+    def keep(title: str, description: str) -> bool:
+        return calibration is None or corpora.ag_is_calibration(title, description) == calibration
+
+    rows = ag_rows(corpus_dir, lexicon, keep)
+    if calibration:
+        return rows
+    return rows + prior_rows(corpus_dir, tax, lexicon)
+
+
+def ag_rows(corpus_dir: Path, lexicon: dict, keep: Callable[[str, str], bool]) -> list[Row]:
+    """Rows of the AG News training share whose (title, description) pass `keep`.
+
+    Separate from the prior rows so that cross-validation (crossval.py) can fold them;
+    held-out rows (corpora.ag_share == "test") are never returned.
+    """
     conflict_cues = set(lexicon["world_conflict_cues"])
     side_cues = {
         top: {t for t in lexicon["topics"][top] if " " not in t}
         for topics in SIDE_TOPICS.values()
         for top in topics
     }
-    rows: list[tuple[Counter, str, float, str]] = []
+    rows: list[Row] = []
     for r in corpora.read_ag(corpus_dir):
-        if corpora.ag_share(r.title, r.description) != "train":
-            continue
-        is_cal = corpora.ag_is_calibration(r.title, r.description)
-        if calibration is not None and is_cal != calibration:
+        if corpora.ag_share(r.title, r.description) != "train" or not keep(r.title, r.description):
             continue
         toks = document_tokens(r.title, r.description)
         label = corpora.AG_TO_IPTC[r.label][0]
@@ -89,8 +110,15 @@ def _training_set(corpus_dir: Path, tax, lexicon: dict, calibration: bool | None
             rows.append((feats, label, W_AG * 0.5, "ag"))
         else:
             rows.append((feats, label, W_AG, "ag"))
-    if calibration:
-        return rows
+    return rows
+
+
+def prior_rows(
+    corpus_dir: Path, tax, lexicon: dict, iptc_keep: Callable[[str], bool] | None = None
+) -> list[Row]:
+    """Reuters TRAIN, IPTC training concepts (those passing `iptc_keep`, if given) and
+    the lexicon cue terms: the rows that are not AG News."""
+    rows: list[Row] = []
     for d in corpora.iter_reuters(corpus_dir):
         if d.split == "TRAIN" and d.topics:
             toks = document_tokens(d.title.title(), d.body)
@@ -101,7 +129,7 @@ def _training_set(corpus_dir: Path, tax, lexicon: dict, calibration: bool | None
         return 1.0 if top in covered else W_UNCOVERED
 
     for code, text, top in corpora.iptc_documents(tax):
-        if corpora.iptc_share(code) == "train":
+        if corpora.iptc_share(code) == "train" and (iptc_keep is None or iptc_keep(code)):
             rows.append((feature_counts(document_tokens(None, text)), top, W_IPTC * boost(top), "iptc"))
     for top, terms in lexicon["topics"].items():
         for term in terms:
