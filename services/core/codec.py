@@ -34,3 +34,5 @@ def decode(data: bytes | None, cls: type[T]) -> T:
         raise DecodeError("schema", f"not a valid {cls.__name__}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise DecodeError("json", f"not JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:  # msgspec's own error for invalid UTF-8 inside a string
+        raise DecodeError("json", f"not UTF-8 JSON: {exc}") from exc

@@ -37,6 +37,8 @@ def dlq_record(
         partition=partition,
         offset=offset,
         key=key.decode("utf-8", "replace") if key else None,
-        ingest_id=match.group(1).decode() if match else None,
+        # the id is whatever bytes the failed message held: never let them raise here
+        # (run_handler calls this for every failure, so an exception would stop the partition)
+        ingest_id=match.group(1).decode("utf-8", "replace") if match else None,
         original_b64=base64.b64encode(original).decode("ascii"),
     )

@@ -4,15 +4,31 @@ Plain msgspec Structs so every stage's logic works on typed plain data and encod
 is one fast call. Optional fields default to None and are sent as null, so a consumer
 always sees the same keys; schemas grow additively.
 Every top-level message carries `schema_version`.
+
+The value constraints of schemas/article.json and raw_article.json (codes, timestamps,
+scores) are on the fields too (msgspec Meta, checked when a message is decoded, not
+when a stage builds one): a stage that decodes an upstream article the contract forbids
+(`language: ""`) then sends it to the DLQ as a `schema` DecodeError instead of passing
+it on, schema-invalid, to its own output topic.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 SCHEMA_VERSION = 1
+
+# The schemas' patterns and ranges, word for word (tests/unit/core/test_codec_strict.py
+# checks the two agree).
+UTC_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
+SchemaVersion = Annotated[int, msgspec.Meta(ge=1)]
+UtcTime = Annotated[str, msgspec.Meta(pattern=UTC_TIME_PATTERN)]  # RFC 3339 UTC, ...Z
+UtcOffset = Annotated[str, msgspec.Meta(pattern=r"^[+-]\d{2}:\d{2}$")]  # +04:00
+LanguageCode = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]  # ISO 639-1
+CountryCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
+Score = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 InputFormat = Literal["auto", "html", "text", "feed", "json"]
 ResolvedFormat = Literal["html", "text", "feed", "json"]
@@ -27,7 +43,7 @@ class IngestMeta(_Struct, kw_only=True):
     """Set by the ingest service; carried unchanged through every stage for tracing."""
 
     id: str
-    received_at: str  # RFC 3339 UTC
+    received_at: UtcTime
     source: str = "api"  # which ingest source accepted it: api, batch, cli, feed, ...
     content_sha256: str | None = None
     size: int | None = None
@@ -37,7 +53,7 @@ class IngestMeta(_Struct, kw_only=True):
 class RawArticle(_Struct, kw_only=True):
     """news.raw value: the input exactly as received plus ingest metadata."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     ingest: IngestMeta
     content: str
     format: InputFormat = "auto"
@@ -55,7 +71,7 @@ class Source(_Struct, kw_only=True):
 class Dateline(_Struct, kw_only=True):
     text: str
     place: str | None = None
-    country: str | None = None  # ISO 3166-1 alpha-2
+    country: CountryCode | None = None
 
 
 class Media(_Struct, kw_only=True):
@@ -69,7 +85,7 @@ class LinkItem(_Struct, kw_only=True):
 
     title: str
     section: str | None = None
-    published_at: str | None = None
+    published_at: UtcTime | None = None
     url: str | None = None
 
 
@@ -87,20 +103,20 @@ class Extraction(_Struct, kw_only=True):
 class Topic(_Struct, kw_only=True):
     code: str  # e.g. medtop:11000000
     label: str
-    score: float
+    score: Score
     level: int = 1
 
 
 class Place(_Struct, kw_only=True):
     name: str
-    country: str | None = None
+    country: CountryCode | None = None
 
 
 class Dedupe(_Struct, kw_only=True):
     status: DedupeStatus
     fingerprint: str
     duplicate_of: str | None = None
-    similarity: float | None = None
+    similarity: Score | None = None
     story_id: str | None = None
     version: int = 1
     kind: str | None = None  # exact, near, reingest, update
@@ -112,7 +128,7 @@ class Article(_Struct, kw_only=True):
     The categorizer fills topics..keywords; the deduper fills `dedupe`.
     """
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     id: str
     ingest: IngestMeta
     url: str | None = None
@@ -121,11 +137,11 @@ class Article(_Struct, kw_only=True):
     title: str | None = None
     subtitle: str | None = None
     authors: list[str] = msgspec.field(default_factory=list)
-    published_at: str | None = None  # RFC 3339 UTC, ...Z
-    published_offset: str | None = None  # the page's own offset, +04:00
-    updated_at: str | None = None
+    published_at: UtcTime | None = None
+    published_offset: UtcOffset | None = None  # the page's own offset
+    updated_at: UtcTime | None = None
     dateline: Dateline | None = None
-    language: str | None = None  # ISO 639-1
+    language: LanguageCode | None = None
     section: str | None = None
     lead: str | None = None
     body: str = ""
@@ -136,7 +152,7 @@ class Article(_Struct, kw_only=True):
     # categorizer
     topics: list[Topic] | None = None
     section_topic: str | None = None
-    countries: list[str] | None = None
+    countries: list[CountryCode] | None = None
     places: list[Place] | None = None
     people: list[str] | None = None
     organizations: list[str] | None = None

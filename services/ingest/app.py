@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import zlib
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiokafka import AIOKafkaProducer
 
 from services import __version__
@@ -27,7 +30,13 @@ from services.core.settings import IngestSettings
 from services.core.topics import Topics
 from services.ingest import requests, sources
 from services.ingest.auth import RateLimiter, check_token
-from services.ingest.exceptions import IngestError, TooLarge, Unavailable, UnsupportedMediaType
+from services.ingest.exceptions import (
+    BadRequest,
+    IngestError,
+    TooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from services.ingest.feeds import service as feeds_service
 
 log = logging.getLogger(__name__)
@@ -59,15 +68,104 @@ def _error(exc: IngestError) -> web.Response:
     return web.json_response({"error": exc.reason, "detail": str(exc)}, status=exc.status, headers=headers)
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+# Content codings the API undoes itself (build() turns aiohttp's automatic decompression
+# off): with it on, a corrupt gzip body escaped the handlers as a 500, `br` (no Brotli
+# installed) got aiohttp's plain-text 400 and unknown codings were read as identity.
+_IDENTITY = frozenset({"", "identity"})
+_GZIP = frozenset({"gzip", "x-gzip"})  # RFC 9110 8.4.1.3: x-gzip is gzip
+_DEFLATE = frozenset({"deflate"})
+_INFLATE_STEP = 1 << 16  # output per zlib call: what a decompression bomb costs before the limit
+
+
+class _Inflater:
+    """A gzip or deflate body undone chunk by chunk, at most _INFLATE_STEP bytes a step.
+
+    Deflate is zlib-wrapped (RFC 1950) as HTTP says, or raw deflate as some clients send
+    it (told apart by the first byte, as aiohttp did). Gzip may have several members
+    (RFC 1952); bytes after the end of a deflate stream are an error.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self._gzip = coding in _GZIP
+        self._coding = "gzip" if self._gzip else "deflate"
+        self._stream: zlib._Decompress | None = None
+
+    def _bad(self, detail: str) -> BadRequest:
+        return BadRequest("bad_encoding", f"body is not valid {self._coding} (Content-Encoding): {detail}")
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of the next chunk; BadRequest `bad_encoding` if it is corrupt."""
+        while data or self._stream is not None:
+            if self._stream is None or (self._stream.eof and data):
+                if self._stream is not None and not self._gzip:
+                    raise self._bad("data after the end of the stream")
+                wbits = 31 if self._gzip else (15 if data[0] & 0x0F == 8 else -15)
+                self._stream = zlib.decompressobj(wbits)
+            try:
+                out = self._stream.decompress(data, _INFLATE_STEP)
+            except zlib.error as exc:
+                raise self._bad(str(exc)) from exc
+            if out:
+                yield out
+            if self._stream.eof:
+                data = self._stream.unused_data
+                if not data:
+                    return
+            else:
+                data = self._stream.unconsumed_tail
+                if not data and len(out) < _INFLATE_STEP:  # input used up and nothing pending
+                    return
+
+    def close(self) -> None:
+        """The body ended: a stream cut short is corrupt too."""
+        if self._stream is not None and not self._stream.eof:
+            raise self._bad("truncated")
+
+
+async def _body_chunks(request: web.Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The request body, its Content-Encoding undone, as it arrives.
+
+    Refusals: 413 `too_large` over `limit` bytes (sent or decoded), 415
+    `unsupported_encoding` for a coding other than gzip, deflate or identity, 400
+    `bad_encoding` for a corrupt compressed body or a broken transfer.
+    """
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+    coding = request.headers.get(hdrs.CONTENT_ENCODING, "").strip().lower()
+    if coding in _IDENTITY:
+        inflater = None
+    elif coding in _GZIP | _DEFLATE:
+        inflater = _Inflater(coding)
+    else:
+        raise UnsupportedMediaType(
+            "unsupported_encoding",
+            f"Content-Encoding {coding[:40]!r} is not supported; send gzip, deflate or identity",
+        )
+    received = 0
+    try:
+        async for chunk in request.content.iter_chunked(1 << 16):
+            received += len(chunk)
+            if received > limit:
+                raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+            if inflater is None:
+                yield chunk
+            else:
+                for piece in inflater.feed(chunk):
+                    yield piece
+    except web.RequestPayloadError as exc:  # the transfer itself broke (chunked encoding, ...)
+        raise BadRequest("bad_encoding", f"request body could not be read: {exc}") from exc
+    if inflater is not None and received:
+        inflater.close()
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
     chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge("too_large", f"request body exceeds {limit} bytes")
-        chunks.append(chunk)
+    async with aclosing(_body_chunks(request, limit)) as body:
+        async for chunk in body:
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge("too_large", f"request body exceeds {limit} bytes")
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -76,11 +174,10 @@ async def _read_batch(
 ) -> tuple[list[tuple[int, requests.Record]], list[dict[str, Any]]]:
     """Decode the NDJSON body line by line as it arrives: the whole body is never in memory,
     only the unfinished line and the encoded records (issue 9)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge("too_large", f"request body exceeds {limit} bytes")
     batch = requests.NdjsonBatch(limits, source, limit)
-    async for chunk in request.content.iter_chunked(1 << 16):
-        batch.feed(chunk)
+    async with aclosing(_body_chunks(request, limit)) as body:
+        async for chunk in body:
+            batch.feed(chunk)
     return batch.close()
 
 
@@ -207,6 +304,7 @@ def build(settings: IngestSettings) -> web.Application:
     app = web.Application(
         middlewares=[metrics_middleware, auth_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes) + 65536,
+        handler_args={"auto_decompress": False},  # _body_chunks undoes Content-Encoding itself
     )
     app[SETTINGS] = settings
     app[STATE] = _State()

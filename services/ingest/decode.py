@@ -28,21 +28,41 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
-def _usable(name: str | None) -> str | None:
+# Text codecs Python registers that are no charset a document is written in: IDNA and
+# punycode encode host names (and raise on most bytes, whatever the error handler),
+# `undefined` always raises, the escape codecs read Python string literals.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
+
+
+def text_codec(name: str | None) -> str | None:
+    """Python's codec for a charset label, None if there is none.
+
+    Why not just codecs.lookup: the label comes from a client or a web page, and Python's
+    registry also holds bytes-to-bytes codecs (base64, zlib, rot13, ...) and a few text
+    codecs that are no charset (idna, punycode); decoding with those raises or makes no
+    sense, so they count as unknown labels.
+    """
     if not name:
         return None
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
 
 
 def decode_page(body: bytes, content_type: str | None = None) -> str:
+    """The page as text: BOM, else the header's charset, else the <meta> one, else UTF-8."""
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(name, "replace")
-    encoding = _usable(charset_of(content_type))
+    encoding = text_codec(charset_of(content_type))
     if encoding is None:
         match = _META.search(body[:4096])
-        encoding = _usable(match.group(1).decode("ascii")) if match else None
-    return body.decode(encoding or "utf-8", "replace")
+        encoding = text_codec(match.group(1).decode("ascii")) if match else None
+    try:
+        return body.decode(encoding or "utf-8", "replace")
+    except (UnicodeError, LookupError):  # a charset codec that raises even with "replace"
+        return body.decode("utf-8", "replace")

@@ -18,6 +18,7 @@ import orjson
 from services.core.clock import utc_iso
 from services.core.codec import encode
 from services.core.models import IngestMeta, InputFormat, RawArticle
+from services.ingest.decode import text_codec
 from services.ingest.exceptions import BadRequest, TooLarge
 
 FORMATS = frozenset(get_args(InputFormat))
@@ -113,10 +114,15 @@ def from_raw_body(
     charset: str | None,
     source: str = "api",
 ) -> RawArticle:
-    """A bare text/html or text/plain body; the URL comes from `?url=`."""
+    """A bare text/html or text/plain body; the URL comes from `?url=`.
+
+    A wrong or unknown charset is not refused: the body is read as UTF-8 with U+FFFD for
+    what does not decode (the normalizer repairs mojibake). A label that names no
+    charset (`punycode`, `base64`, ...) counts as unknown (decode.text_codec).
+    """
     try:
-        content = body.decode(charset or "utf-8")
-    except (UnicodeDecodeError, LookupError):
+        content = body.decode(text_codec(charset) or "utf-8")
+    except (UnicodeError, LookupError):  # UnicodeError: some codecs raise it, not UnicodeDecodeError
         content = body.decode("utf-8", "replace")
     fmt = "html" if content_type == "text/html" else "text"
     return from_fields({"content": content, "format": fmt, "url": url}, limits, source)

@@ -5,7 +5,9 @@ small and needs no network. It costs ~0.4 ms per kB, so only a ~400 character sa
 from the body is classified. A language the page declares (html lang, feed language)
 wins when the sample is too short to be sure or when the detector agrees on the
 family; a confident detection that disagrees wins over the declaration, since CMS
-templates often declare the site's default language.
+templates often declare the site's default language. py3langid also has a few 3-letter
+classes (`zxx` "no linguistic content", `yue`, `arz`, ...); those are never returned, as
+schemas/article.json wants ISO 639-1: the declaration (or None) stands instead.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     if len(sample) < MIN_CHARS:
         return declared
     code, prob = classify(_identifier(), sample)
+    if len(code) != 2:  # py3langid's ISO 639-3 classes (zxx, yue, ...): not ISO 639-1, not in the schema
+        return declared
     if declared is None:
         return code if prob >= 0.5 else None
     if code == declared or prob < MIN_CONFIDENCE:

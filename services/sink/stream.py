@@ -65,9 +65,10 @@ def summary_event(value: bytes | None, event_id: str) -> bytes | None:
     """The SSE frame of one news.articles record, None if it is not an article."""
     try:
         article = decode(value, Article)
-    except DecodeError:
+        summary = views.summarize(article)
+    except (DecodeError, ValueError):  # ValueError: any decoder slip; a stream never dies of one record
         return None
-    return event("article", event_id, encode(views.summarize(article)))
+    return event("article", event_id, encode(summary))
 
 
 @dataclass

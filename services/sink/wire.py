@@ -77,13 +77,19 @@ def _either(value: bytes, batch: msgspec.json.Decoder[B], single: Callable[[], B
         raise DecodeError("empty_value", f"{what} message has no value")
     try:
         return batch.decode(value)
-    except msgspec.ValidationError as batch_error:  # valid JSON: maybe the older single form
+    except msgspec.ValidationError as batch_error:  # maybe the older single form
+        # msgspec stops at the first schema error, so the rest of the value was never
+        # parsed: the single form may find it is not JSON (or not UTF-8) after all
         try:
             return single()
         except msgspec.ValidationError:
             raise DecodeError("schema", f"not a {what} batch: {batch_error}") from batch_error
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise DecodeError("json", f"{what} message is not JSON: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise DecodeError("json", f"{what} message is not JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:  # msgspec's own error for invalid UTF-8 inside a string
+        raise DecodeError("json", f"{what} message is not UTF-8 JSON: {exc}") from exc
 
 
 def decode_views(key: bytes | None, value: bytes) -> ViewBatch:

@@ -78,6 +78,29 @@ def test_gzip_bomb_is_refused_with_413(ingest: System) -> None:
     assert httpx.get(ingest.url("ingest") + "/healthz").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("encoding", "body", "status", "reason"),
+    [
+        ("gzip", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage", 400, "bad_encoding"),
+        ("deflate", gzip.compress(b'{"content": "x"}'), 400, "bad_encoding"),
+        ("br", b'{"content": "x"}', 415, "unsupported_encoding"),
+        ("x-bogus", b'{"content": "x"}', 415, "unsupported_encoding"),
+    ],
+)
+def test_a_corrupt_or_unsupported_content_encoding_is_a_json_refusal(
+    ingest: System, encoding: str, body: bytes, status: int, reason: str
+) -> None:
+    """Was a 500 (corrupt gzip), aiohttp's plain-text 400 (br) or read as identity (x-bogus)."""
+    for path in ("/v1/articles", "/v1/articles/batch"):
+        response = httpx.post(
+            ingest.url("ingest") + path,
+            content=body,
+            timeout=30,
+            headers={**AUTH, "content-type": "application/json", "content-encoding": encoding},
+        )
+        assert (response.status_code, response.json()["error"]) == (status, reason), response.text
+
+
 def test_100_mb_body_is_refused_with_413(ingest: System) -> None:
     with httpx.Client(timeout=60) as client:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,32 @@ async def test_batch_answers_per_line_and_stores_the_good_lines(ingest: System) 
     assert [(e["line"], e["reason"]) for e in answer["errors"]] == [(2, "empty_content"), (3, "bad_json")]
     records = await raw_records(ingest)
     assert set(answer["ids"]) <= set(records)
+
+
+async def test_compressed_bodies_are_stored_decoded(ingest: System) -> None:
+    """The service undoes gzip/deflate itself (aiohttp's decompression is off): what lands
+    on news.raw is the decoded article, for a single article and for a batch."""
+    marker = uuid4().hex
+    one = orjson.dumps({"content": f"gzipped {marker}", "format": "text"})
+    single = post(
+        ingest,
+        "/v1/articles",
+        content=gzip.compress(one),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    lines = b"\n".join(orjson.dumps({"content": f"deflated {i} {marker}"}) for i in range(3))
+    batch = post(
+        ingest,
+        "/v1/articles/batch",
+        content=zlib.compress(lines),
+        headers={"content-type": "application/x-ndjson", "content-encoding": "deflate"},
+    )
+    assert single.status_code == 202 and batch.status_code == 202, (single.text, batch.text)
+    records = await raw_records(ingest)
+    assert records[single.json()["id"]]["content"] == f"gzipped {marker}"
+    assert sorted(records[i]["content"] for i in batch.json()["ids"]) == [
+        f"deflated {i} {marker}" for i in range(3)
+    ]
 
 
 async def test_streamed_batch_is_decoded_across_chunks_and_a_413_stores_nothing(ingest: System) -> None:
