@@ -31,6 +31,7 @@ from services.core import metrics
 from services.core.clock import parse_utc
 from services.core.codec import decode
 from services.core.codec import encode as encode_message
+from services.core.exceptions import DecodeError
 from services.core.kafka.partitioner import group_by_partition
 from services.core.models import Article, Dedupe
 from services.core.settings import DeduperSettings
@@ -88,11 +89,17 @@ class DeduperApp:
         self._last_sweep: dict[int, float] = {}
 
     def handle(self, record: InRecord) -> list[Output]:
-        if record.topic == self.index_topic:
-            return self.on_index(record)
-        if record.topic == self.gather_topic:
-            return self.on_gather(record)
-        return self.on_article(record)
+        try:
+            if record.topic == self.index_topic:
+                return self.on_index(record)
+            if record.topic == self.gather_topic:
+                return self.on_gather(record)
+            return self.on_article(record)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            # wire's msgspec decoders: not JSON, or invalid UTF-8 inside a string (msgspec
+            # raises UnicodeDecodeError for that); the DLQ record names a decode reason
+            reason = "schema" if isinstance(exc, msgspec.ValidationError) else "json"
+            raise DecodeError(reason, f"{record.topic} message: {exc}") from exc
 
     # phase 0 ------------------------------------------------------------------------
     def on_article(self, record: InRecord) -> list[Output]:

@@ -23,8 +23,9 @@ NEWSFLOW_BATCH_SIZE, waiting at most NEWSFLOW_BATCH_WAIT_MS) and runs the pure h
 of services.sink.handlers on each (in small slices, yielding to HTTP reads in between),
 staging the writes (services.sink.batch): then each key is written once and each
 news.latest / news.related key sent once per batch. A failure becomes one news.dlq
-record (stage "sink") with no table write, and the partition goes on. HTTP (services.sink.api) routes each read to the
-worker owning its key, so any worker answers any key.
+record (stage "sink") with no table write, and the partition goes on. HTTP
+(services.sink.api) routes each read to the worker owning its key, so any worker
+answers any key.
 """
 
 from __future__ import annotations

@@ -125,5 +125,5 @@ def is_expired(table: str, value: bytes, limit: datetime) -> bool:
     """The rule of `table`; a value that cannot be decoded is expired (never kept forever)."""
     try:
         return RULES[table](value, limit)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return True
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return True  # msgspec raises UnicodeDecodeError for invalid UTF-8 inside a string

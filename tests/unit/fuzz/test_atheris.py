@@ -4,8 +4,9 @@ Each target (atheris_targets.py) runs as a bounded libFuzzer run in a subprocess
 seed corpus of real fixtures, and must find no crash: only the documented outcomes (a
 result, a 4xx with a reason, a DecodeError, a DLQ record with a reason). The bounds are
 small so `make test` stays quick; `make fuzz FUZZ_SECONDS=600` fuzzes for longer.
-Bugs found in services code that this suite may not fix are in KNOWN_BUGS: tolerated
-here, each replayed from tests/fixtures/fuzz as a strict xfail that fails once fixed.
+Bugs found and not fixed yet are in KNOWN_BUGS: tolerated here, each replayed from
+tests/fixtures/fuzz as a strict xfail that fails once fixed. The reproducers of fixed
+bugs stay in tests/fixtures/fuzz and are replayed as regression tests that must pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,26 +126,32 @@ def _parts(path: Path) -> tuple[str, str]:
 
 
 def test_every_known_bug_has_a_reproducer() -> None:
-    assert {_parts(p)[1] for p in REPRODUCERS} == set(targets.KNOWN_BUGS)
+    """Known bugs are listed only with a reproducer; reproducers of fixed bugs stay (below)."""
+    assert REPRODUCERS, FIXTURES
+    assert set(targets.KNOWN_BUGS) <= {_parts(p)[1] for p in REPRODUCERS}
+    assert all(_parts(p)[0] in targets.TARGETS for p in REPRODUCERS)
 
 
 @pytest.mark.parametrize("path", REPRODUCERS, ids=[p.stem for p in REPRODUCERS])
 def test_known_bug_is_tolerated_only_as_listed(path: Path) -> None:
-    """Non-strict, the reproducer passes: the bounded runs above skip exactly this bug."""
+    """Non-strict, every reproducer passes: the bounded runs above skip exactly the listed
+    bugs, and a fixed one passes whatever the mode."""
     target, _ = _parts(path)
     targets.TARGETS[target](path.read_bytes())
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=targets.KNOWN_BUGS[_parts(p)[1]]))
-        for p in REPRODUCERS
-    ],
-    ids=[p.stem for p in REPRODUCERS],
-)
-def test_known_bug_still_reproduces(path: Path, strict: None) -> None:
-    """Strict, the reproducer crashes until the bug is fixed; then this XPASSes (a failure):
-    delete the reproducer and its KNOWN_BUGS entry."""
+def _strict_replay(path: Path) -> Any:
+    """A listed bug's reproducer must still crash (strict xfail: fixing the bug turns it
+    red until its KNOWN_BUGS entry goes); a fixed bug's must pass (a regression test)."""
+    bug = _parts(path)[1]
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=targets.KNOWN_BUGS[bug])] if bug in targets.KNOWN_BUGS else []
+    )
+    return pytest.param(path, marks=marks, id=path.stem)
+
+
+@pytest.mark.parametrize("path", [_strict_replay(p) for p in REPRODUCERS])
+def test_reproducer_replays_strictly(path: Path, strict: None) -> None:
+    """Strict (nothing tolerated): a known bug's reproducer crashes, a fixed bug's passes."""
     target, _ = _parts(path)
     targets.TARGETS[target](path.read_bytes())

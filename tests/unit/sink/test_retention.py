@@ -69,3 +69,8 @@ def test_a_pool_of_references_and_stored_features_expire_by_ingest_time() -> Non
     assert not retention.is_expired("pool", handlers.encode_list([new_ref, old_ref]), LIMIT)
     assert retention.is_expired("pool", encode(old_f), LIMIT)
     assert not retention.is_expired("pool", encode(new_f), LIMIT)
+
+
+def test_a_stored_value_with_invalid_utf8_is_expired_not_a_crash() -> None:
+    # msgspec raises UnicodeDecodeError (not its DecodeError) for invalid UTF-8 in a string
+    assert retention.is_expired("articles", b'{"id": "\xff\xfe"}', LIMIT)
