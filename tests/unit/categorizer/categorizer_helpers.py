@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from services.core.models import Article, Dateline, Extraction, IngestMeta, LinkItem, Links
@@ -36,17 +37,19 @@ def make_article(
     )
 
 
+def _utc(clock: str) -> str:
+    """'18:50' on the seed page's day at +04:00, as the contract wants it: RFC 3339 UTC."""
+    local = datetime.fromisoformat(f"2019-11-26T{clock}:00+04:00")
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _link_list(lines: list[str]) -> list[LinkItem]:
     """'Title' / 'Section HH:MM' line pairs -> LinkItems."""
     items = []
     for title, meta in zip(lines[0::2], lines[1::2], strict=False):
         m = re.match(r"(.+?)\s+(\d\d:\d\d)$", meta)
         section = m.group(1) if m else None
-        items.append(
-            LinkItem(
-                title=title, section=section, published_at=f"2019-11-26T{m.group(2)}:00+04:00" if m else None
-            )
-        )
+        items.append(LinkItem(title=title, section=section, published_at=_utc(m.group(2)) if m else None))
     return items
 
 
