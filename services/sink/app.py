@@ -61,6 +61,7 @@ from services.sink.web import json_errors, json_reply, respond
 log = logging.getLogger(__name__)
 STAGE = "sink"
 TABLES = ("articles", "latest", "stories", "pool", "related")
+FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
 
 Steps = Callable[[bytes | None, bytes, handlers.Read, Here], Iterable[Step]]
 Plan = list[Step] | Exception  # a message's Steps, or what its handler raised
@@ -150,16 +151,20 @@ def add_table_agent(
             batch: StagedBatch[EventT] = StagedBatch(table.get, compacted)
             for event in events:
                 await handle(batch, event)
-            for key, stored, event in batch.writes():
+            for n, (key, stored, event) in enumerate(batch.writes()):
                 token = _current_event.set(weakref.ref(event))  # the row's partition: see batch.py
                 try:
                     table[key] = stored
                 finally:
                     _current_event.reset(token)
+                if n % FLUSH_SLICE == FLUSH_SLICE - 1:
+                    await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
             outputs = batch.outputs()
-            for out in outputs:  # faust flushes the producer before it commits the offsets
+            for n, out in enumerate(outputs):  # faust flushes the producer before it commits
                 sent: Any = await app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
                 sent.add_done_callback(_on_delivery)  # an asyncio future (aiokafka's)
+                if n % FLUSH_SLICE == FLUSH_SLICE - 1:
+                    await asyncio.sleep(0)
             observe_outputs(STAGE, outputs, batch.received)
             # faust hands over buffered events without suspending; yield so HTTP reads
             # interleave with a burst instead of waiting for it (read tail latency).
