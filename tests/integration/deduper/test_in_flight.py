@@ -7,7 +7,6 @@ reaches the index before its twin's write comes out unique too.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +14,8 @@ import pytest
 
 from services.core.codec import encode
 from services.core.models import Article
-from services.core.supervisor import ServiceProcess
-from tests.integration.deduper.test_partitioned import article, wait_verdicts
+from tests.integration.deduper.test_partitioned import article, two_deduper_workers, wait_verdicts
 from tests.support.kafka import produce
-from tests.support.system import free_port, running_system
 
 pytestmark = pytest.mark.kafka
 PAIRS = 120
@@ -105,22 +102,8 @@ def distinct_docs(count: int, seed: int) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def two_workers(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A system of its own (unique topic prefix and group) with a second deduper worker."""
-    state = tmp_path_factory.mktemp("inflight")
-    with running_system(kafka_broker.bootstrap, state / "a", ("deduper",), partitions=6) as system:
-        env = dict(system.supervisor["deduper"].env) | {"NEWSFLOW_DATA_DIR": str(state / "b")}
-        second = ServiceProcess(
-            "deduper", env, free_port(), restart=False, on_line=lambda n, line: system.logs.append(line)
-        )
-        second.start()
-        deadline = time.monotonic() + 120
-        while not second.ready() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert second.ready(), "second deduper worker did not get ready"
-        try:
-            yield system
-        finally:
-            second.stop()
+    with two_deduper_workers(kafka_broker.bootstrap, tmp_path_factory.mktemp("inflight")) as (system, _):
+        yield system
 
 
 async def test_exact_copies_in_flight_together_give_one_unique_per_pair(two_workers: Any) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,12 +58,10 @@ def near_copy(doc: dict[str, str], n: int) -> dict[str, str]:
     return {"content": text, "format": "text"}
 
 
-@pytest.fixture(scope="module")
-def workers(
-    kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Any, list[ServiceProcess]]]:
-    state = tmp_path_factory.mktemp("dedupe")
-    with running_system(kafka_broker.bootstrap, state / "a", ("deduper",), partitions=6) as system:
+@contextmanager
+def two_deduper_workers(bootstrap: str, state: Path) -> Iterator[tuple[Any, list[ServiceProcess]]]:
+    """A system of its own (unique topic prefix and group) with a second deduper worker."""
+    with running_system(bootstrap, state / "a", ("deduper",), partitions=6) as system:
         env = dict(system.supervisor["deduper"].env) | {"NEWSFLOW_DATA_DIR": str(state / "b")}
         second = ServiceProcess(
             "deduper", env, free_port(), restart=False, on_line=lambda n, line: system.logs.append(line)
@@ -75,6 +75,14 @@ def workers(
             yield system, [system.supervisor["deduper"], second]
         finally:
             second.stop()
+
+
+@pytest.fixture(scope="module")
+def workers(
+    kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, list[ServiceProcess]]]:
+    with two_deduper_workers(kafka_broker.bootstrap, tmp_path_factory.mktemp("dedupe")) as pair:
+        yield pair
 
 
 def verdicts(records: list[Any]) -> dict[str, dict[str, Any]]:
