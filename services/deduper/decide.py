@@ -169,6 +169,18 @@ def lookup_url(
     return None
 
 
+def _exact_copy_of(original: str, story: str | None, fp: Fingerprint) -> Dedupe:
+    """The verdict for the same text as `original` (indexed, or held while in flight)."""
+    return Dedupe(
+        status="duplicate",
+        fingerprint=fp.content_hash,
+        duplicate_of=original,
+        similarity=1.0,
+        story_id=story,
+        kind="exact",
+    )
+
+
 def decide(
     article: Article,
     fp: Fingerprint,
@@ -191,14 +203,7 @@ def decide(
         exact = [e for e in entries if e.hash == fp.content_hash]
         if exact:
             first = min(exact, key=lambda e: (e.seen, e.id))
-            return Dedupe(
-                status="duplicate",
-                fingerprint=fp.content_hash,
-                duplicate_of=first.id,
-                similarity=1.0,
-                story_id=first.story,
-                kind="exact",
-            )
+            return _exact_copy_of(first.id, first.story, fp)
     matches = [compare(fp, packed, e, params) for e in entries]
     near = [m for m in matches if is_near_duplicate(m, fp, params)]
     if near:
@@ -214,14 +219,8 @@ def decide(
     held = [e for e in distinct if e.held and e.hash == fp.content_hash]
     if held and fp.n_tokens >= params.min_tokens:  # a copy in flight reached the key first
         first = min(held, key=lambda e: (e.seen, e.id))
-        return Dedupe(
-            status="duplicate",
-            fingerprint=fp.content_hash,
-            duplicate_of=first.id,
-            similarity=1.0,
-            story_id=_story_of(article, fp, packed, matches, candidates, params, fallback=first.id),
-            kind="exact",
-        )
+        story = _story_of(article, fp, packed, matches, candidates, params, fallback=first.id)
+        return _exact_copy_of(first.id, story, fp)
     return Dedupe(
         status="unique",
         fingerprint=fp.content_hash,
