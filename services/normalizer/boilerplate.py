@@ -14,9 +14,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["MAX_CHROME_WORDS", "is_boilerplate", "is_media_credit", "repeated_lines"]
+__all__ = [
+    "CHROME_LEAD",
+    "MAX_CHROME_WORDS",
+    "MAX_CREDIT_SPACES",
+    "is_boilerplate",
+    "is_media_credit",
+    "repeated_lines",
+]
 
 MAX_CHROME_WORDS = 22
+MAX_CREDIT_SPACES = 14  # is_media_credit: a credit line has fewer spaces than this
+CHROME_LEAD = "•·*-–—►▶> "  # bullet marks and spaces is_boilerplate strips from a line's start
 
 _SOCIAL = (
     r"telegram|twitter|x|facebook|instagram|whatsapp|youtube|tiktok|linkedin|google news"
@@ -82,7 +91,7 @@ _NAV_CHAR = re.compile(r"[|»›>/]")  # what every _NAV_SEPARATORS match holds
 
 def is_boilerplate(line: str) -> bool:
     """True for a short chrome line: share/follow/subscribe/cookie/ad/nav furniture."""
-    text = line.strip().lstrip("•·*-–—►▶> ").strip()
+    text = line.strip().lstrip(CHROME_LEAD).strip()
     if not text:
         return True
     spaces = text.count(" ")  # words - 1, counted once (two tests below, both per line)
@@ -99,7 +108,7 @@ def is_boilerplate(line: str) -> bool:
 def is_media_credit(line: str) -> bool:
     """A photo credit line ("Photo: Reuters", "(Photo: AP)"): media, not body."""
     text = line.strip()
-    return text.count(" ") < 14 and bool(_CREDIT.match(text))  # at most 14 words
+    return text.count(" ") < MAX_CREDIT_SPACES and bool(_CREDIT.match(text))  # at most 14 words
 
 
 def repeated_lines(lines: Iterable[str], *, min_count: int = 2, min_chars: int = 1) -> set[str]:
@@ -108,6 +117,17 @@ def repeated_lines(lines: Iterable[str], *, min_count: int = 2, min_chars: int =
     A news paragraph is written once; chrome repeats. Callers decide which repeats to
     drop and which (captions) to keep once.
     """
+    if min_count == 2 and min_chars == 1:
+        # the callers' case: a line seen before is a repeat. Two sets and one pass, without
+        # Counter's Python-level constructor (~2x faster on a page's 50 lines)
+        seen: set[str] = set()
+        repeats: set[str] = set()
+        for line in lines:
+            if line in seen:
+                repeats.add(line)
+            elif line:
+                seen.add(line)
+        return repeats
     # filter(None) keeps exactly the non-empty lines, in C: the common min_chars=1 case
     counts = Counter(filter(None, lines) if min_chars == 1 else (ln for ln in lines if len(ln) >= min_chars))
     return {line for line, n in counts.items() if n >= min_count}

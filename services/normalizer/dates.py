@@ -100,6 +100,7 @@ _CLOCK = re.compile(r"^(\d{1,2})[:h.](\d{2})(?:\s*([ap])\.?\s?m\.?)?$", re.I)
 _RELATIVE_WORDS = re.compile(r"\b(ago|yesterday|today|hours?|minutes?)\b", re.I)
 
 MAX_FALLBACK_CHARS = 80
+_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +292,15 @@ def _ampm(hour: int, marker: str | None) -> int:
 
 
 def _stamp(naive: datetime, offset: timedelta | None, has_time: bool) -> Stamp:
-    tz = timezone(offset) if offset is not None else UTC
-    return Stamp(naive.replace(tzinfo=tz).astimezone(UTC), offset, has_time)
+    """The naive local time in `offset` (UTC when None) as an aware UTC datetime.
+
+    `(naive - offset).replace(tzinfo=UTC)` is what `naive.replace(tzinfo=timezone(offset))
+    .astimezone(UTC)` computes for a fixed offset, without the two intermediate objects."""
+    if offset is None:
+        return Stamp(naive.replace(tzinfo=UTC), None, has_time)
+    if not -_DAY < offset < _DAY:
+        timezone(offset)  # raises the ValueError it always raised for such an offset
+    return Stamp((naive - offset).replace(tzinfo=UTC), offset, has_time)
 
 
 def _fallback(text: str) -> Stamp | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,7 +19,6 @@ from courlan import normalize_url
 __all__ = ["article_id", "canonical_url"]
 
 ID_HEX = 32
-_WS = re.compile(r"\s+")
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -44,7 +42,11 @@ def canonical_url(url: str | None) -> str | None:
 
 
 def _norm(text: str | None) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text or "")).strip().casefold()
+    r"""NFKC, whitespace runs to one space, stripped, case-folded.
+
+    `" ".join(t.split())` is `re.sub(r"\s+", " ", t).strip()`: `\s`, split() and strip()
+    all take Python's isspace() as whitespace."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
 
 
 def article_id(

@@ -147,18 +147,16 @@ def _is_headline(line: str) -> bool:
 def find_link_blocks(lines: list[str], page: Stamp | None) -> list[LinkBlock]:
     """Link lists in `lines` (blank lines already removed), in order."""
     blocks: list[LinkBlock] = []
-    seen: dict[str, Meta | None] = {}
-
-    def meta(line: str) -> Meta | None:
-        # parse_meta's own tests, inlined: most lines hold no time or date at all (a short
-        # line stays short when stripped, and stripping never makes or breaks a _HAS_WHEN
-        # hit). A page lists one story under several headings ("Related", "Latest"): each
-        # distinct meta line is parsed once, against the same page stamp.
-        if line not in seen:
-            seen[line] = _meta_of(line.strip(), page) if _HAS_WHEN.search(line) else None
-        return seen[line]
-
-    metas = [None if len(ln) > 60 else meta(ln) for ln in lines]
+    # parse_meta's own tests, inlined: most lines hold no time or date at all (a short
+    # line stays short when stripped, and stripping never makes or breaks a _HAS_WHEN
+    # hit). A page lists one story under several headings ("Related", "Latest"): each
+    # distinct short line is looked at once, against the same page stamp, and every line
+    # then takes its meta from that table in C (a long line is not in it: None).
+    seen: dict[str, Meta | None] = {line: None for line in lines if len(line) <= 60}
+    for line in seen:
+        if _HAS_WHEN.search(line):
+            seen[line] = _meta_of(line.strip(), page)
+    metas = list(map(seen.get, lines))
     i, n = 0, len(lines)
     while i < n:
         if len(lines[i]) > 60 and (i + 1 == n or metas[i + 1] is None):

@@ -19,7 +19,14 @@ from __future__ import annotations
 import re
 from itertools import compress, groupby
 
-from .boilerplate import is_boilerplate, is_media_credit, repeated_lines
+from .boilerplate import (
+    CHROME_LEAD,
+    MAX_CHROME_WORDS,
+    MAX_CREDIT_SPACES,
+    is_boilerplate,
+    is_media_credit,
+    repeated_lines,
+)
 from .datelines import DatelineMatch, find_dateline
 from .dates import Stamp, parse_date
 from .linklists import find_link_blocks, strip_media_mark
@@ -41,6 +48,10 @@ _PUBLISHED = re.compile(r"^(?:published|posted|veröffentlicht|publié le|public
 _BULLET = re.compile(r"^\s*[•·*▪◦‣]\s+|^\s*[–—-]\s+(?=\S)")
 _LABEL_FIRST = frozenset("pvulamPVULAM")  # first letters of _PUBLISHED and _UPDATED
 _BULLET_MARKS = frozenset("•·*▪◦‣–—-")  # what _BULLET can match first in a stripped line
+_CHROME_MARKS = frozenset(CHROME_LEAD)
+# a stripped line with this many spaces and no CHROME_LEAD mark first is neither chrome
+# (is_boilerplate) nor a media credit (is_media_credit)
+_PROSE_SPACES = max(MAX_CHROME_WORDS, MAX_CREDIT_SPACES)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\boch\b|\bog\b)\s*")
 _SENTENCE_END = re.compile(r"[.!?…\"”»)]$")
 _DIGIT = re.compile(r"\d")
@@ -233,7 +244,15 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
     bullets = [
         k for k, ln in enumerate(body_lines) if ln[0] in _BULLET_MARKS and keep[k] and _BULLET.match(ln)
     ]
-    bullet_text = {k: strip_media_mark(_BULLET.sub("", body_lines[k]))[0] for k in bullets}
+    # caption bullets repeat (a gallery says its title once per photo): each distinct
+    # bullet line is unbulleted once. _BULLET is anchored at the start (no MULTILINE), so
+    # its sub() removes exactly the match() prefix.
+    unbulleted: dict[str, str] = {}
+    for k in bullets:
+        ln = body_lines[k]
+        if ln not in unbulleted:
+            unbulleted[ln] = strip_media_mark(ln[_BULLET.match(ln).end() :])[0]  # type: ignore[union-attr]
+    bullet_text = {k: unbulleted[body_lines[k]] for k in bullets}
     repeats = repeated_lines(bullet_text.values())
     photos = 0
     for k in bullets:
@@ -253,9 +272,14 @@ def parse_text(text: str, *, title_hint: str | None = None) -> Parts:
             continue
         # strip_media_mark keeps a prefix of the line: only a line starting with the title
         # can be the title again
-        if is_boilerplate(line) or (line.startswith(title) and strip_media_mark(line)[0] == title):
+        # lines are stripped here, so only a leading CHROME_LEAD mark could change the
+        # text those two look at: a long line without one answers both without the calls
+        prose = line[0] not in _CHROME_MARKS and line.count(" ") >= _PROSE_SPACES
+        if (not prose and is_boilerplate(line)) or (
+            line.startswith(title) and strip_media_mark(line)[0] == title
+        ):
             continue
-        if is_media_credit(line):
+        if not prose and is_media_credit(line):
             parts.photo_count = max(parts.photo_count, 1)
             continue
         if line in repeated and (_words(line) < MIN_BODY_WORDS or line in paragraphs):
