@@ -55,7 +55,7 @@ from services.sink.batch import StagedBatch
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Here, Step
 from services.sink.page import add_page
 from services.sink.stream import StreamHub
-from services.sink.tables import sink_table
+from services.sink.tables import partition_get, sink_table
 from services.sink.web import json_errors, json_reply, respond
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,8 @@ def add_table_agent(
             "offset": message.offset,
         }
         here = Here(message.partition, partitions)
-        plan, busy = await run_steps(partial(steps, message.key, value, batch.read, here))
+        read = batch.reader(partition_get(table, message.partition))
+        plan, busy = await run_steps(partial(steps, message.key, value, read, here))
         started = time.perf_counter()
         write = partial(write_plan, plan, batch.writer(event), topic_of)
         batch.add(run_handler(STAGE, write, dlq_name, message.key, value, **where))

@@ -45,6 +45,15 @@ class StagedBatch(Generic[Owner]):
         hit = self.staged.get(key)
         return hit[0] if hit is not None else self.get(key)
 
+    def reader(self, get: Get) -> Get:
+        """`read`, with committed values from `get` (one partition's store) instead."""
+
+        def read(key: bytes) -> bytes | None:
+            hit = self.staged.get(key)
+            return hit[0] if hit is not None else get(key)
+
+        return read
+
     def writer(self, owner: Owner) -> _Writer[Owner]:
         """A mapping for `write_plan` that stages one message's writes under `owner`."""
         return _Writer(self, owner)

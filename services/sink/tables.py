@@ -10,6 +10,7 @@ Inside an agent nothing changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -18,7 +19,7 @@ from faust.types import TableT
 
 from services.core.kafka.partitioner import hash_partition
 
-__all__ = ["SinkTable", "hash_partition", "sink_table"]
+__all__ = ["SinkTable", "hash_partition", "partition_get", "sink_table"]
 
 
 class SinkTable(faust.Table):  # type: ignore[misc]
@@ -35,3 +36,27 @@ def sink_table(app: faust.App, name: str, partitions: int) -> TableT:
     )
     app.tables.add(table)
     return table
+
+
+def partition_get(table: TableT, partition: int) -> Callable[[bytes], bytes | None]:
+    """Committed reads of one partition's rows, straight from its store.
+
+    Why not `table.get`: faust looks a key up twice (contains, then get), reports every
+    read to its sensors, and, with no current event in the agent's task (take_events
+    fills its buffer in another task), searches every partition's RocksDB for the key.
+    A sink handler only reads keys of its message's own partition (handlers.Here), so
+    one lookup in that partition's DB is the same answer: a fifth of the sink's CPU was
+    spent in those reads.
+    """
+    store: Any = table.data
+    db_for = getattr(store, "_db_for_partition", None)
+    if db_for is None:  # the memory store: one dict for all partitions
+        get: Callable[[bytes], bytes | None] = store.data.get
+        return get
+    db = db_for(partition)
+
+    def read(key: bytes) -> bytes | None:
+        value = db.get(key)
+        return value if isinstance(value, bytes) else None
+
+    return read

@@ -30,6 +30,15 @@ def test_reads_see_the_batch_own_writes_first() -> None:
     assert list(batch.writes()) == [(b"a", b"newer", "m2")]  # once, last value, its writer
 
 
+def test_a_reader_takes_committed_values_from_its_own_store() -> None:
+    batch: StagedBatch[str] = StagedBatch({b"a": b"default"}.get, COMPACTED)
+    partition = {b"a": b"p-old", b"b": b"p-kept"}
+    read = batch.reader(partition.get)
+    assert read(b"a") == b"p-old" and read(b"b") == b"p-kept"  # not the default store
+    batch.writer("m1")[b"a"] = b"new"
+    assert read(b"a") == b"new" and read(b"c") is None  # the batch's own writes first
+
+
 def test_compacted_topics_keep_the_last_value_per_key_and_events_keep_every_message() -> None:
     batch: StagedBatch[str] = StagedBatch({}.get, COMPACTED)
     batch.add([Output("views", b"p0", b"e1", "t1", 0), Output(LATEST, b"all", b"v1")])
