@@ -2,7 +2,8 @@
 
 First runs each workload's articles offline (`newsflow process`, one process) for the
 baseline. Then starts its own Kafka (Maven jars) and the five services exactly as
-`make run` does, and for each workload (text dumps, HTML pages):
+`make run` does, and for each workload (text dumps, HTML pages), after a warm-up (--warmup
+articles through the whole system, not measured: a fresh JVM compiles for its first minute):
   * saturation: POST N articles as fast as the ingest API takes them (NDJSON batches)
     and time until every ingest id has left the deduper (news.articles/duplicates/dlq),
     with each stage's rate from its /metrics counters, CPU seconds and peak RSS;
@@ -44,6 +45,8 @@ from tests.bench.watcher import Watcher, outcomes, wait_done, wait_sink_idle
 from tests.bench.workloads import DEFAULT_CORPORA, workload
 from tests.support.system import free_port
 
+WARMUP_OFFSET = 5000  # warm-up inputs start this far past the measured ones: no near copies
+
 
 @dataclass
 class System:
@@ -56,7 +59,7 @@ class System:
     sampler: Sampler
 
     async def sink_idle(self, watcher: Watcher, timeout: float) -> None:
-        await wait_sink_idle(watcher, partial(self.sampler.last_change, "sink"), timeout=timeout)
+        await wait_sink_idle(watcher, timeout=timeout)
 
     def pids(self) -> dict[str, int]:
         pids = {s: self.sup[s].proc.pid for s in ALL_SERVICES}  # type: ignore[union-attr]
@@ -81,9 +84,24 @@ async def post_batches(api: str, docs: list[dict[str, str]], batch: int) -> dict
     return sent
 
 
+async def warm_up(name: str, system: System, watcher: Watcher, args: argparse.Namespace) -> None:
+    """Articles through the whole system first, not measured: a fresh broker spends its
+    first minute compiling (its JIT threads took half of its CPU in a 20 s saturation run
+    straight after start-up), and the services fill their caches and RocksDB; a deployed
+    system has done all that long before. Corpus positions far past the measured ones."""
+    if args.warmup <= 0:
+        return
+    print(f"   {name}: warm-up, {args.warmup} articles (not measured)", file=sys.stderr, flush=True)
+    docs = workload(name, args.corpus, args.warmup, f"{name}-warm", start=args.count + WARMUP_OFFSET)
+    sent = await post_batches(system.api, docs, args.batch)
+    await wait_done(watcher, set(sent), args.timeout)
+    await system.sink_idle(watcher, args.timeout)
+
+
 async def saturation(name: str, system: System, watcher: Watcher, args: argparse.Namespace) -> dict[str, Any]:
     """Throughput at saturation, CPU per process, each stage's busy rate and peak RSS."""
     docs = workload(name, args.corpus, args.count, f"{name}-sat")
+    print(f"   {name}: saturation, {len(docs)} articles", file=sys.stderr, flush=True)
     pids = system.pids()
     cpu0 = {p: cpu_seconds(pid) for p, pid in pids.items()}
     t0 = time.monotonic()
@@ -133,12 +151,14 @@ async def run_workload(
     name: str, system: System, args: argparse.Namespace, offline: OfflineResult
 ) -> tuple[dict[str, Any], list[LatencyRun]]:
     """Saturation then latency runs of one workload, and its comparison with offline."""
-    watcher = Watcher(system.bootstrap)
+    watcher = Watcher(system.bootstrap, partial(system.sampler.latest, "sink"))
     await watcher.start()
     try:
+        await warm_up(name, system, watcher, args)
         start = time.monotonic()
         result = await saturation(name, system, watcher, args)
         runs = await latency_runs(name, system, watcher, result["articles_per_s"], args)
+        await system.sink_idle(watcher, args.timeout)  # the next workload starts on an idle sink
     finally:
         await watcher.stop()
     result["latency"] = [run.summary() for run in runs]
@@ -154,6 +174,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workloads", default="text,html")
     parser.add_argument("--count", type=int, help="articles per saturation run (2000; --quick 300)")
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--warmup", type=int, help="articles through the system before measuring (1000; --quick 100)"
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="articles/s in the fixed-rate latency run")
     parser.add_argument("--max-rate", type=float, default=400.0, help="cap of the 80%%-of-saturation run")
     parser.add_argument("--latency-seconds", type=float, help="length of each latency run (15; --quick 5)")
@@ -164,6 +187,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: small counts, short runs")
     args = parser.parse_args(argv)
     args.count = args.count or (300 if args.quick else 2000)
+    args.warmup = args.warmup if args.warmup is not None else (100 if args.quick else 1000)
     args.latency_seconds = args.latency_seconds or (5.0 if args.quick else 15.0)
     args.timeout = args.timeout or (120.0 if args.quick else 600.0)
     return args

@@ -84,6 +84,14 @@ class Sampler:
             for name, s in self.series.items()
         }
 
+    def latest(self, stage: str) -> float | None:
+        """The stage's counter at the last successful scrape (None before the first)."""
+        for s in self.series.values():
+            points = s.counts.get(stage, [])
+            if points:
+                return points[-1][1]
+        return None
+
     def last_change(self, stage: str) -> float:
         """When the stage's counter last rose (0 when never seen)."""
         for s in self.series.values():

@@ -49,16 +49,21 @@ def outcomes(watcher: Watcher, ids: Iterable[str]) -> dict[str, int]:
 class Watcher:
     """Consumes the output topics and records when each ingest id / article id appears."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, sink_consumed: Callable[[], float | None] = lambda: None) -> None:
         self.bootstrap = bootstrap
+        # the sink's consumed counter (news.articles), and its value when this watcher started
+        self.sink_consumed = sink_consumed
+        self.sink_baseline = 0.0
         self.done: dict[str, float] = {}  # ingest id -> time it left the deduper
         self.article_of: dict[str, tuple[str, int]] = {}  # ingest id -> (article id, version)
         self.visible: dict[tuple[str, int], float] = {}  # (article id, version) -> first listed
         self.outcome: dict[str, str] = {}  # ingest id -> where it went (see outcome_of, chain)
         self._task: asyncio.Task[None] | None = None
         self.last_view_update = time.monotonic()
+        self.articles_seen = 0  # records on news.articles since start(): what the sink must consume
 
     async def start(self) -> None:
+        self.sink_baseline = self.sink_consumed() or 0.0
         self.consumer = AIOKafkaConsumer(
             *OUTPUT_TOPICS,
             "news.latest",
@@ -95,6 +100,7 @@ class Watcher:
                             self.outcome.get(ingest_id), outcome_of(m.topic, value)
                         )
                         if m.topic == "news.articles":
+                            self.articles_seen += 1
                             version = (value.get("dedupe") or {}).get("version", 1)
                             self.article_of[ingest_id] = (value["id"], version)
 
@@ -126,18 +132,24 @@ async def wait_visible(watcher: Watcher, ids: set[str], timeout: float) -> None:
         await asyncio.sleep(0.2)
 
 
-async def wait_sink_idle(
-    watcher: Watcher, last_consumed: Callable[[], float], quiet: float = 3.0, timeout: float = 600.0
-) -> None:
-    """Until no latest view changed and the sink consumed nothing for `quiet` s.
+def sink_caught_up(consumed: float | None, baseline: float, seen: int) -> bool:
+    """The sink consumed every news.articles record the watcher saw since `baseline`."""
+    return consumed is not None and consumed - baseline >= seen
+
+
+async def wait_sink_idle(watcher: Watcher, quiet: float = 1.0, timeout: float = 600.0) -> None:
+    """Until the sink consumed all it was sent and no latest view changed for `quiet` s.
 
     The sink works through a backlog after the deduper is done: a latency run started
     before it is idle would measure that queue, not the pipeline at the chosen rate.
-    Views alone are not enough: a sink that fails its articles (DLQ) updates none.
-    `last_consumed` says when the sink's consumed counter last rose.
+    Quiet time alone was not enough: the sink can pause for seconds mid-backlog (a
+    commit, a rebalance), and latency runs started into such a pause measured ~15 s.
+    So the sink's consumed counter (news.articles, from its /metrics) must have risen,
+    since the watcher started, by the records the watcher saw there.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if time.monotonic() - max(watcher.last_view_update, last_consumed()) >= quiet:
+        caught_up = sink_caught_up(watcher.sink_consumed(), watcher.sink_baseline, watcher.articles_seen)
+        if caught_up and time.monotonic() - watcher.last_view_update >= quiet:
             return
         await asyncio.sleep(0.5)

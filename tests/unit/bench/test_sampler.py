@@ -26,6 +26,12 @@ def test_last_change_is_when_the_counter_last_rose() -> None:
     assert sampler.last_change("deduper") == 0.0
 
 
+def test_latest_is_the_last_sampled_count() -> None:
+    sampler = sampler_with_series()
+    assert sampler.latest("sink") == 70.0
+    assert sampler.latest("deduper") is None
+
+
 def test_stage_rates_stop_at_until() -> None:
     sampler = sampler_with_series()
     assert sampler.stage_rates(start=2.0, until=10.0) == {"sink": StageRate(60, 2.0)}

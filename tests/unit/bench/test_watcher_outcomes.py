@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bench.watcher import Watcher, chain, outcome_of, outcomes
+from tests.bench.watcher import Watcher, chain, outcome_of, outcomes, sink_caught_up
 
 
 def test_outcome_names_the_topic_or_the_dlq_stage_and_reason() -> None:
@@ -29,3 +29,10 @@ def test_a_later_sink_failure_is_appended_once() -> None:
     assert failed == "articles -> dlq sink PartitionsMismatch"
     assert chain(failed, "dlq sink PartitionsMismatch") == failed  # a redelivered record
     assert chain("articles", "articles") == "articles"
+
+
+def test_the_sink_is_caught_up_only_when_it_consumed_what_was_seen_since_the_start() -> None:
+    assert not sink_caught_up(None, 0.0, 0)  # no scrape of the sink yet
+    assert sink_caught_up(500.0, 500.0, 0)
+    assert not sink_caught_up(900.0, 500.0, 1000)  # a pause mid-backlog is not idle
+    assert sink_caught_up(1500.0, 500.0, 1000)
