@@ -12,10 +12,12 @@ words and most false positives.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
+from operator import itemgetter
 
 from .entitywords import (
     ACRONYM_EXCLUDE,
@@ -37,6 +39,8 @@ from .wordtokens import ENTITY_TOKEN_RE
 
 #: Text beyond this many characters per field is not scanned (bounds the worst case).
 MAX_CHARS = 20_000
+#: Whether a lower-cased run holds any MULTIWORD_ORGS key (as a substring, like the loop).
+_ANY_MULTIWORD_ORG = re.compile("|".join(re.escape(key) for key, _ in MULTIWORD_ORGS))
 # Tokens: dotted acronyms, words (inner apostrophes kept), single punctuation marks.
 # A possessive "'s" is matched but left out of the token (group 1): "Russia's" -> "Russia".
 _TOKEN_RE = ENTITY_TOKEN_RE
@@ -127,18 +131,21 @@ def extract_entities(
     for n_text, (text, toks) in enumerate(zip(texts, tokens, strict=True)):
         if not text:
             continue
-        letters = [t for t in toks if t[0].isalpha()]
-        if letters and sum(map(str.isupper, letters)) > 0.6 * len(letters):
+        # Per-token flags by C-level `map`s over the first characters (no Python loop).
+        firsts = list(map(itemgetter(0), toks))
+        alpha = list(map(str.isalpha, firsts))
+        n_letters = sum(alpha)
+        if n_letters and sum(map(str.isupper, compress(toks, alpha))) > 0.6 * n_letters:
             continue  # all-caps headlines carry no capitalisation signal
         if n_text == 0:
-            long_words = [t for t in letters if len(t) > 3]
+            long_words = [t for t in compress(toks, alpha) if len(t) > 3]
             if len(long_words) >= 4 and sum(t[0].isupper() for t in long_words) > 0.8 * len(long_words):
                 # Title Case headline: every word is capitalised, so only acronyms count.
                 for tok in toks:
                     if _is_acronym_org(tok, place_words):
                         add_org(KNOWN_ORGS.get(tok.lower(), tok))
                 continue
-        up = [t[0].isupper() for t in toks]
+        up = list(map(str.isupper, firsts))
         cap_toks = list(compress(toks, up))
         cap_counts.update(cap_toks)
         # Acronyms, each distinct one once, in order of first occurrence.
@@ -158,9 +165,10 @@ def extract_entities(
             seen.add(seen_key)
             low = list(map(str.lower, span))
             joined = " ".join(low)
-            for key, name in MULTIWORD_ORGS:
-                if key in joined:
-                    add_org(name)
+            if _ANY_MULTIWORD_ORG.search(joined):  # one C-level scan; most runs have none
+                for key, name in MULTIWORD_ORGS:
+                    if key in joined:
+                        add_org(name)
             _organisation(span, low, add_org, common)
             _people_in_run(span, low, prev, nxt, nxt2, candidates, common, place_words)
 
@@ -184,7 +192,10 @@ def extract_entities(
     full = list(people.values())
     keep = [p for p in full if not any(o != p and o.endswith(" " + p) for o in full)]
     org_list = list(orgs.values())
-    org_list = [o for o in org_list if not any(o != p and o in p.split() for p in keep)]
+    # Drop an organisation that is one word of a person's name: a person has two to four
+    # words, so such an organisation is never the person itself (one set, not O(n*m) splits).
+    person_words = {w for p in keep for w in p.split()}
+    org_list = [o for o in org_list if o not in person_words]
     return Entities(people=keep[:max_items], organizations=org_list[:max_items])
 
 
@@ -249,6 +260,8 @@ def _people_in_run(
     if s < len(span):
         parts.append((s, len(span)))
     for a, b in parts:
+        if b - a < 2:
+            continue  # one word is never a name of two to four (titles only shorten it)
         cue = False
         # A title before the run ("... General of the Army Valery Gerasimov").
         if a == 0 and prev.lower() in TITLES:

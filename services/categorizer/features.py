@@ -147,10 +147,14 @@ def lookup(feats: Mapping[str, int], vocab: Mapping[str, int], n_words: int | No
 def weigh(lk: Lookup, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sublinear tf-idf, L2-normalised, as (indices, values) of the known features."""
     known = lk.index >= 0
-    ia = lk.index[known]
+    return weigh_known(lk.index[known], lk.counts[known], idf)
+
+
+def weigh_known(ia: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`weigh` of the known features alone: vocabulary indices and float32 counts."""
     if ia.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    va = (1.0 + np.log(lk.counts[known])) * idf[ia]
+    va = (1.0 + np.log(counts)) * idf[ia]
     norm = float(np.sqrt(np.dot(va, va)))
     if norm > 0:
         va /= norm

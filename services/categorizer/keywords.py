@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .featureindex import DocFeatures
 from .features import STOPWORDS, Lookup, lookup
 
 # Word lists are written as text (one source line per ~80 chars), split at import.
@@ -30,6 +31,8 @@ reported terms field issues level important recent current made make makes
 )
 
 BIGRAM_BOOST = 1.3
+#: Never part of a keyword.
+_BORING = STOPWORDS | _DULL
 
 
 def _eligible(term: str) -> bool:
@@ -84,21 +87,49 @@ class KeywordTable:
                 continue
             s = (1.0 + math.log(c)) * unknown_idf
             scored.append((-(s * BIGRAM_BOOST) if " " in f else -s, f))
-        scored.sort()
-        out: list[str] = []
-        covered: set[str] = set()
-        for _score, f in scored:
+        return _rank(scored, k)
+
+    def extract_doc(self, doc: DocFeatures, keys: list[str], k: int = 10) -> list[str]:
+        """`extract` from a `featureindex.DocFeatures` (`keys`: the vocabulary's features
+        by index): the same candidates, so the same keywords. The known features are
+        scored in the same order as `extract` scores them (the order decides ties at the
+        `argpartition` cut), the unknown ones come listed."""
+        score = (1.0 + np.log(doc.counts)) * self.weight[doc.index]
+        top = (score > 0).nonzero()[0]
+        if top.size > 4 * k:
+            top = top[(-score[top]).argpartition(4 * k)[: 4 * k]]
+        scored = [(-s, keys[j]) for s, j in zip(score[top].tolist(), doc.index[top].tolist(), strict=True)]
+        unknown_idf = self.unknown_idf
+        boring = _BORING
+        for f, c in doc.unknown:
             if " " in f:
-                a, b = f.split(" ", 1)
-                if a in out and b in out:
+                if c < 3 or not _eligible(f):
                     continue
-                covered.update((a, b))
-            elif f in covered:
+            # `_eligible` of a single word, inline: most unknown terms are single words.
+            elif len(f) < 3 or not f[0].isalpha() or f in boring:
                 continue
-            out.append(f)
-            if len(out) >= k:
-                break
-        return out
+            s = (1.0 + math.log(c)) * unknown_idf
+            scored.append((-(s * BIGRAM_BOOST) if " " in f else -s, f))
+        return _rank(scored, k)
+
+
+def _rank(scored: list[tuple[float, str]], k: int) -> list[str]:
+    """The k best of (-score, term): bigrams first take the words they contain."""
+    scored.sort()
+    out: list[str] = []
+    covered: set[str] = set()
+    for _score, f in scored:
+        if " " in f:
+            a, b = f.split(" ", 1)
+            if a in out and b in out:
+                continue
+            covered.update((a, b))
+        elif f in covered:
+            continue
+        out.append(f)
+        if len(out) >= k:
+            break
+    return out
 
 
 def extract_keywords(

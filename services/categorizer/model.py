@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .exceptions import ModelFormatError, ModelNotFound
-from .features import Lookup, lookup, weigh
+from .featureindex import DocFeatures
+from .features import Lookup, lookup, weigh, weigh_known
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "categorizer-model.npz.gz"
@@ -55,16 +56,20 @@ class TopicModel:
     common_words: frozenset[str] = frozenset()
     meta: dict = field(default_factory=dict)
 
-    def decision(self, feats: Mapping[str, int] | Lookup) -> np.ndarray:
+    def decision(self, feats: Mapping[str, int] | Lookup | DocFeatures) -> np.ndarray:
         """Raw class scores (logits) for one document's feature counts (or their
-        `features.lookup` in this model's vocabulary, to share it with keywords)."""
-        lk = feats if isinstance(feats, Lookup) else lookup(feats, self.vocab)
-        idx, val = weigh(lk, self.idf)
+        `features.lookup` in this model's vocabulary, or its `featureindex.DocFeatures`,
+        to share them with keywords)."""
+        if isinstance(feats, DocFeatures):
+            idx, val = weigh_known(feats.index, feats.counts, self.idf)
+        else:
+            lk = feats if isinstance(feats, Lookup) else lookup(feats, self.vocab)
+            idx, val = weigh(lk, self.idf)
         if idx.size == 0:
             return self.bias.copy()
         return val @ self.weights[idx] + self.bias
 
-    def predict_proba(self, feats: Mapping[str, int] | Lookup) -> np.ndarray:
+    def predict_proba(self, feats: Mapping[str, int] | Lookup | DocFeatures) -> np.ndarray:
         """Calibrated class probabilities (temperature-scaled softmax)."""
         z = self.decision(feats) / self.temperature
         z = z - z.max()

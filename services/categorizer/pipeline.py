@@ -18,6 +18,7 @@ from services.core.models import Article, Topic
 from . import entities, places
 from .entities import extract_entities
 from .entitywords import MONTHS_DAYS
+from .featureindex import DocFeatures, FeatureIndex
 from .features import MAX_TOKENS, Lookup, count_features, document_tokens, feature_counts, lookup
 from .keywords import KeywordTable
 from .model import TopicModel
@@ -26,6 +27,12 @@ from .sections import SectionEvidence, SectionTable
 from .subtopics import SubtopicMatcher, subtopic_scores
 from .taxonomy import Taxonomy, load_taxonomy
 from .wordtokens import Tokenizer
+
+#: Fewer tokens than this: features as strings (`features.count_features` + `lookup`);
+#: more: as word ids (`featureindex`), whose ~30 numpy calls cost a fixed ~0.3 M
+#: instructions but ~2 k per token instead of ~4 k (callgrind, shipped model). Same
+#: answer either way (tests/unit/categorizer/test_categorizer_featureindex.py).
+SHORT_TOKENS = 150
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class Categorizer:
         self.config = config or CategorizerConfig()
         self.subtopics = SubtopicMatcher(taxonomy)
         self.keyword_table = KeywordTable(model.vocab, model.idf)
+        self.feature_index = FeatureIndex(model.vocab)
         self._class_index = {c: i for i, c in enumerate(model.classes)}
         self.tokenizer = Tokenizer()
         # Words never part of a name (entities): the model's common words and the
@@ -85,7 +93,7 @@ class Categorizer:
 
     # -- topics --------------------------------------------------------------------
     def topic_distribution(
-        self, article: Article, feats: Mapping[str, int] | Lookup | None = None
+        self, article: Article, feats: Mapping[str, int] | Lookup | DocFeatures | None = None
     ) -> tuple[dict[str, float], SectionEvidence | None]:
         """Top-level code -> probability, after mixing in the section evidence."""
         if feats is None:
@@ -131,9 +139,18 @@ class Categorizer:
     def categorize(self, article: Article) -> Article:
         """A copy of `article` with the categorizer fields filled. Pure: no I/O."""
         tokens = self._tokens(article)
-        # Looked up in the vocabulary once, for the topic model and the keywords.
-        counts, n_words = count_features(tokens)
-        feats = lookup(counts, self.model.vocab, n_words)
+        # Looked up in the vocabulary once, for the topic model and the keywords: as
+        # strings for short texts, as word ids past SHORT_TOKENS (same features, same
+        # keywords; each way is the cheaper one on its side).
+        feats: Lookup | DocFeatures
+        k = self.config.keywords
+        if len(tokens) < SHORT_TOKENS:
+            counts, n_words = count_features(tokens)
+            feats = lookup(counts, self.model.vocab, n_words)
+            keywords = self.keyword_table.extract(feats, k=k)
+        else:
+            feats = self.feature_index.features(tokens)
+            keywords = self.keyword_table.extract_doc(feats, self.feature_index.keys, k=k)
         dist, ev = self.topic_distribution(article, feats)
         topics = self._topics(dist, ev, tokens[: MAX_TOKENS * 3])
 
@@ -146,7 +163,6 @@ class Categorizer:
             self.gazetteer, article.dateline, article.title, text, _place_tokens(fields, both, text)
         )
         ents = extract_entities(fields, pr.place_words, self.common_words, tokens=words)
-        keywords = self.keyword_table.extract(feats, k=self.config.keywords)
         return msgspec.structs.replace(
             article,
             topics=topics,

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
 from typing import NamedTuple
 
@@ -171,10 +172,10 @@ class Gazetteer:
         n = len(toks)
         span_len, prefixes, names, cities = self.span_len, self.prefixes, self.names, self.cities
         nxt = 0  # a matched name consumes its tokens
-        # Capitalised tokens that can start a name, found in one list comprehension.
-        starts = [
-            i for i, t in enumerate(toks) if t[0].isupper() and (t in EXACT_ALIASES or t.lower() in span_len)
-        ]
+        # Capitalised tokens that can start a name: judged once per distinct token, then
+        # found by C-level `map`/`compress` (a text repeats most of its tokens).
+        can_start = {t for t in set(toks) if t[0].isupper() and (t in EXACT_ALIASES or t.lower() in span_len)}
+        starts = compress(count(), map(can_start.__contains__, toks))
         for i in starts:
             if i < nxt:
                 continue
@@ -187,13 +188,20 @@ class Gazetteer:
             low = tok.lower()
             longest = min(span_len[low], n - i)
             phrases = [low]
+            ends_in_function_word = [low in FUNCTION_WORDS]
+            # A span of two or more tokens is a name only if each is capitalised or a
+            # function word ("Republic of the Congo"): growth stops at the first token that
+            # is neither, as every longer span would be passed over.
             while len(phrases) < longest and phrases[-1] in prefixes:
-                phrases.append(phrases[-1] + " " + toks[i + len(phrases)].lower())
+                t = toks[i + len(phrases)]
+                t_low = t.lower()
+                function_word = t_low in FUNCTION_WORDS
+                if not (t[0].isupper() or function_word):
+                    break
+                phrases.append(phrases[-1] + " " + t_low)
+                ends_in_function_word.append(function_word)
             for k in range(len(phrases), 0, -1):
-                span = toks[i : i + k]
-                if k > 1 and not all(t[0].isupper() or t.lower() in FUNCTION_WORDS for t in span):
-                    continue
-                if span[-1].lower() in FUNCTION_WORDS:
+                if ends_in_function_word[k - 1]:
                     continue
                 phrase = phrases[k - 1]
                 hit = names.get(phrase)
@@ -201,11 +209,11 @@ class Gazetteer:
                     kind, cc, name = hit
                     if not self._plausible(kind, phrase, toks, i, k):
                         break
-                    mentions.append(Mention(kind, cc, name, i, " ".join(span)))
+                    mentions.append(Mention(kind, cc, name, i, " ".join(toks[i : i + k])))
                     nxt = i + k
                     break
                 if phrase in cities and phrase not in CITY_STOPLIST and not tok.isupper():
-                    city_cands.append((" ".join(span), i))
+                    city_cands.append((" ".join(toks[i : i + k]), i))
                     nxt = i + k
                     break
         return mentions, city_cands

@@ -78,6 +78,11 @@ _WEAK_NAMES = frozenset(
 )
 
 
+#: A trie node: the (level-2 code, weight) of the phrase so far if it is a name, and the
+#: tokens that can follow it.
+_Node = tuple[tuple[str, float] | None, dict[str, "_Node"]]
+
+
 def _norm(tokens: list[str]) -> list[str]:
     return [_SPELLING.get(t, t) for t in tokens]
 
@@ -126,41 +131,51 @@ class SubtopicMatcher:
         self.first = {k[0] for k in self.index}
         # First tokens as written in the text (before US -> British spelling).
         self.first_raw = self.first | {us for us, gb in _SPELLING.items() if gb in self.first}
-        # The same index keyed by space-joined phrases (tokens hold no spaces), and the
-        # proper prefixes of multi-word names: a phrase is grown only while it can still
-        # become a name, so most starts cost one dict lookup instead of max_len tuples.
-        self.phrases = {" ".join(k): v for k, v in self.index.items()}
-        self.prefixes = {" ".join(k[:j]) for k in self.index for j in range(1, len(k))}
+        # The names as a trie of tokens: node = (what the phrase so far matches, or None;
+        # the next tokens that keep it a name or a name's prefix). A phrase is grown only
+        # while it can still become a name, one dict lookup per token (no phrase strings).
+        self.trie: dict[str, _Node] = {}
+        for toks, hit in self.index.items():
+            level = self.trie
+            for depth, tok in enumerate(toks, 1):
+                node = level.get(tok)
+                if node is None:
+                    node = level[tok] = (None, {})
+                if depth == len(toks):
+                    node = level[tok] = (hit, node[1])
+                level = node[1]
 
     def match(self, tokens: list[str]) -> dict[str, float]:
         """Level-2 code -> evidence (weighted count of concept-name mentions).
 
         Only positions whose token can start a concept name are visited (found by C-level
         `map`/`compress`); most tokens of a long article start none. At each, the
-        phrase grows while it is a proper prefix of a name, then the longest name among
-        the grown phrases wins: the same answer as trying every window length.
+        phrase grows along the trie while it is a proper prefix of a name, and the longest
+        name on the way wins: the same answer as trying every window length.
         """
         starts = compress(count(), map(self.first_raw.__contains__, tokens))
         ev: dict[str, float] = {}
         n = len(tokens)
-        spelling, phrases, prefixes, max_len = _SPELLING, self.phrases, self.prefixes, self.max_len
+        spelling, trie = _SPELLING, self.trie
         nxt = 0  # a matched phrase consumes its tokens
         for i in starts:
             if i < nxt:
                 continue
             tok = tokens[i]
-            grown = [spelling.get(tok, tok)]
-            longest = min(max_len, n - i)
-            while len(grown) < longest and grown[-1] in prefixes:
-                tok = tokens[i + len(grown)]
-                grown.append(grown[-1] + " " + spelling.get(tok, tok))
-            for k in range(len(grown), 0, -1):
-                hit = phrases.get(grown[k - 1])
+            node = trie.get(spelling.get(tok, tok))
+            best: tuple[str, float] | None = None
+            j = i
+            while node is not None:
+                hit, children = node
+                j += 1
                 if hit is not None:
-                    if hit[0]:
-                        ev[hit[0]] = ev.get(hit[0], 0.0) + hit[1]
-                    nxt = i + k
+                    best, nxt = hit, j
+                if not children or j >= n:
                     break
+                tok = tokens[j]
+                node = children.get(spelling.get(tok, tok))
+            if best is not None and best[0]:
+                ev[best[0]] = ev.get(best[0], 0.0) + best[1]
         return ev
 
 

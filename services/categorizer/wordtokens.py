@@ -21,7 +21,8 @@ whitespace-separated chunks that are not plain words (`Tokenizer._words`).
 from __future__ import annotations
 
 import re
-from itertools import filterfalse
+from itertools import compress, count, filterfalse
+from operator import not_
 
 #: The reference token regexes (Unicode category classes). Entities: dotted acronyms,
 #: words with inner apostrophes, single punctuation marks; a possessive "'s" is matched
@@ -77,14 +78,20 @@ class Tokenizer:
         """`fast_re.findall(text)`, chunk by chunk: a whitespace-separated chunk of letters
         only is one token as it stands (every alphabetic character is in the letter class;
         no acronym dot, no apostrophe, no mark), and most
-        chunks are such words, so the regex runs only on the rest ("Forces,", "U.S.")."""
+        chunks are such words, so the regex runs only on the rest ("Forces,", "U.S.").
+        Those are found by C-level `map`/`compress`; the words between them are copied
+        as slices, so the Python loop visits only the other chunks."""
+        chunks = text.split()
         out: list[str] = []
-        append, extend, findall = out.append, out.extend, self.fast_re.findall
-        for chunk in text.split():
-            if chunk.isalpha():
-                append(chunk)
-            else:
-                extend(findall(chunk))
+        findall = self.fast_re.findall
+        done = 0
+        for i in compress(count(), map(not_, map(str.isalpha, chunks))):
+            out += chunks[done:i]
+            out += findall(chunks[i])
+            done = i + 1
+        if not done:
+            return chunks
+        out += chunks[done:]
         return out
 
 
