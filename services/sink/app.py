@@ -61,6 +61,8 @@ from services.sink.web import json_errors, json_reply, respond
 log = logging.getLogger(__name__)
 STAGE = "sink"
 TABLES = ("articles", "latest", "stories", "pool", "related")
+# the internal topics (`<app id>-<suffix>`) by role; tools that watch the sink's backlog read them
+INTERNAL = {VIEWS: "views", STORIES: "stories", INDEX: "rel-index", OFFERS: "rel-offers"}
 FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
 
 Steps = Callable[[bytes | None, bytes, handlers.Read, Here], Iterable[Step]]
@@ -206,10 +208,7 @@ def build(settings: SinkSettings) -> StreamService:
         return app.topic(name, key_type=bytes, value_type=bytes)
 
     targets = {
-        VIEWS: service.internal_topic("views"),
-        STORIES: service.internal_topic("stories"),
-        INDEX: service.internal_topic("rel-index"),
-        OFFERS: service.internal_topic("rel-offers"),
+        **{role: service.internal_topic(suffix) for role, suffix in INTERNAL.items()},
         LATEST: raw_topic(topics.latest),
         RELATED: raw_topic(topics.related),
     }

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.sink.app import INTERNAL
+
+# the bench runs the services with default settings: the sink's group and topic prefix
+SINK_GROUP = "newsflow-sink"
+SINK_INTERNAL = tuple(f"{SINK_GROUP}-{suffix}" for suffix in INTERNAL.values())
 
 OUTPUT_TOPICS = ("news.articles", "news.duplicates", "news.dlq")
 
@@ -104,6 +111,29 @@ class Watcher:
                             version = (value.get("dedupe") or {}).get("version", 1)
                             self.article_of[ingest_id] = (value["id"], version)
 
+    async def sink_backlog(self) -> int:
+        """Records on the sink's internal topics its group has not committed yet.
+
+        The sink's consumed counter only covers news.articles; its view, story and related
+        agents work through internal topics after that, and views wait behind the related
+        work, so a sink that consumed every article can still be seconds from showing them.
+        """
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(SINK_GROUP)
+        finally:
+            await admin.close()
+        await self.consumer.topics()  # refreshes the metadata of every topic
+        tps = [
+            TopicPartition(topic, p)
+            for topic in SINK_INTERNAL
+            for p in self.consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await self.consumer.end_offsets(tps) if tps else {}
+        done = {tp: meta.offset for tp, meta in committed.items()}
+        return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
+
     def visible_at(self, ingest_id: str) -> float | None:
         """When the article of this ingest id was first listed in a view, if it was."""
         article = self.article_of.get(ingest_id)
@@ -145,11 +175,13 @@ async def wait_sink_idle(watcher: Watcher, quiet: float = 1.0, timeout: float = 
     Quiet time alone was not enough: the sink can pause for seconds mid-backlog (a
     commit, a rebalance), and latency runs started into such a pause measured ~15 s.
     So the sink's consumed counter (news.articles, from its /metrics) must have risen,
-    since the watcher started, by the records the watcher saw there.
+    since the watcher started, by the records the watcher saw there, and its group must
+    have committed everything on its internal topics (Watcher.sink_backlog).
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         caught_up = sink_caught_up(watcher.sink_consumed(), watcher.sink_baseline, watcher.articles_seen)
-        if caught_up and time.monotonic() - watcher.last_view_update >= quiet:
+        quiet_now = time.monotonic() - watcher.last_view_update >= quiet
+        if caught_up and quiet_now and await watcher.sink_backlog() == 0:
             return
         await asyncio.sleep(0.5)
