@@ -132,8 +132,22 @@ class IngestSettings(_Base):
     backfill_burst: int = Field(20, ge=1, description="Token-bucket burst of the backfill limit.")
 
 
+class RocksDBSettings(BaseModel):
+    """Memory of each RocksDB a worker opens (one per table and partition)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    write_buffer_mb: int = Field(
+        4, ge=1, description="Memtable size per table partition (RocksDB's default 64 MB, faust keeps 3)."
+    )
+    block_cache_mb: int = Field(
+        8, ge=1, description="Read cache per table partition (faust's default is 2 GB each)."
+    )
+
+
 class _StageBase(_Base):
     http: HttpSettings = HttpSettings()
+    rocksdb: RocksDBSettings = RocksDBSettings()
     app_id_prefix: str = Field("newsflow", description="Consumer group = `<prefix>-<service>`.")
     instance_id: str | None = Field(
         None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -35,6 +36,7 @@ from services.core.exceptions import DecodeError
 from services.core.kafka.partitioner import group_by_partition
 from services.core.models import Article, Dedupe
 from services.core.settings import DeduperSettings
+from services.core.state.budget import rocksdict_options
 from services.core.state.table import ChangelogTable
 from services.core.streaming.host import run_stage
 from services.core.streaming.stage import Output
@@ -82,8 +84,9 @@ class DeduperApp:
         # the index topic is created with (and checked against) this count: admin.py
         self.partitions = settings.topics.partitions
         data = settings.data_dir / STAGE
+        options = partial(rocksdict_options, settings.rocksdb)
         self.tables = {
-            name: ChangelogTable(name, f"{group}-{name}-changelog", data)
+            name: ChangelogTable(name, f"{group}-{name}-changelog", data, options)
             for name in (*INDEX_TABLES, "gather")
         }
         self._last_sweep: dict[int, float] = {}

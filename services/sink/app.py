@@ -213,7 +213,8 @@ def build(settings: SinkSettings) -> StreamService:
         RELATED: raw_topic(topics.related),
     }
     dlq = raw_topic(topics.dlq)
-    table = {name: sink_table(app, name, n) for name in TABLES}  # the retention timer deletes
+    # the retention timer deletes from them too
+    table = {name: sink_table(app, name, n, settings.rocksdb) for name in TABLES}
 
     def agent(name: str, source: faust.types.TopicT, steps: Steps) -> None:
         add_table_agent(app, name, source, table[name], steps, targets, dlq, settings)

@@ -18,6 +18,8 @@ from faust.streams import current_event
 from faust.types import TableT
 
 from services.core.kafka.partitioner import hash_partition
+from services.core.settings import RocksDBSettings
+from services.core.state.budget import faust_rocksdb_options
 
 __all__ = ["SinkTable", "hash_partition", "partition_get", "sink_table"]
 
@@ -30,9 +32,15 @@ class SinkTable(faust.Table):  # type: ignore[misc]
         return hash_partition(key, int(self.partitions))
 
 
-def sink_table(app: faust.App, name: str, partitions: int) -> TableT:
+def sink_table(app: faust.App, name: str, partitions: int, rocksdb: RocksDBSettings) -> TableT:
     table = SinkTable(
-        app, name=name, beacon=app.tables.beacon, partitions=partitions, key_type=bytes, value_type=bytes
+        app,
+        name=name,
+        beacon=app.tables.beacon,
+        partitions=partitions,
+        key_type=bytes,
+        value_type=bytes,
+        options=faust_rocksdb_options(rocksdb),  # the store's RocksDB options (budget.py)
     )
     app.tables.add(table)
     return table

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -44,8 +44,13 @@ _ABSENT = object()
 
 
 class ChangelogTable:
-    def __init__(self, name: str, changelog_topic: str, data_dir: Path) -> None:
+    def __init__(
+        self, name: str, changelog_topic: str, data_dir: Path, options: Callable[[], Options] | None = None
+    ) -> None:
         self.name = name
+        # a fresh Options per partition store (budget.rocksdict_options); RocksDB's defaults
+        # when None
+        self._options = options or (lambda: Options(raw_mode=True))
         self.changelog_topic = changelog_topic
         self.dir = data_dir / name
         self._stores: dict[int, Rdict] = {}
@@ -146,8 +151,7 @@ class ChangelogTable:
         if store is None:
             path = self.dir / f"p{partition}"
             path.mkdir(parents=True, exist_ok=True)
-            options = Options(raw_mode=True)
-            store = Rdict(str(path), options)
+            store = Rdict(str(path), self._options())
             self._stores[partition] = store
         return store
 

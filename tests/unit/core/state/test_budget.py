@@ -1,0 +1,47 @@
+"""Each RocksDB a worker opens gets the configured memtable and cache sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rocksdict import Options
+
+from services.core.settings import RocksDBSettings, SinkSettings
+from services.core.state.budget import faust_rocksdb_options, rocksdict_options
+from services.core.state.table import ChangelogTable
+
+
+def test_faust_options_are_the_settings_in_bytes() -> None:
+    options = faust_rocksdb_options(RocksDBSettings(write_buffer_mb=3, block_cache_mb=5))
+    assert options == {
+        "write_buffer_size": 3 << 20,
+        "max_write_buffer_number": 2,
+        "block_cache_size": 5 << 20,
+    }
+
+
+def test_every_sink_table_carries_the_budget(tmp_path: Path) -> None:
+    from services.sink.app import TABLES, build
+
+    settings = SinkSettings(data_dir=tmp_path, rocksdb=RocksDBSettings(write_buffer_mb=2, block_cache_mb=3))
+    tables = build(settings).app.tables
+    for name in TABLES:  # faust hands a table's `options` to its RocksDB store
+        assert tables[name].options["write_buffer_size"] == 2 << 20
+        assert tables[name].options["block_cache_size"] == 3 << 20
+
+
+def test_a_changelog_table_opens_each_partition_with_the_budget(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def options() -> Options:
+        calls.append(1)
+        return rocksdict_options(RocksDBSettings(write_buffer_mb=1, block_cache_mb=1))
+
+    table = ChangelogTable("t", "t-changelog", tmp_path, options)
+    table.put(0, b"k", b"v")
+    table.commit({})
+    assert table.get(0, b"k") == b"v"
+    table.put(3, b"k", b"w")
+    table.commit({})
+    assert table.get(3, b"k") == b"w" and len(calls) == 2  # one Options per partition store
+    table.close()
