@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from services.sink.app import INTERNAL
+from tests.support.kafka import group_offsets
 
 # the bench runs the services with default settings: the sink's group and topic prefix
 SINK_GROUP = "newsflow-sink"
@@ -118,12 +118,7 @@ class Watcher:
         agents work through internal topics after that, and views wait behind the related
         work, so a sink that consumed every article can still be seconds from showing them.
         """
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        try:
-            committed = await admin.list_consumer_group_offsets(SINK_GROUP)
-        finally:
-            await admin.close()
+        done = await group_offsets(self.bootstrap, SINK_GROUP)
         await self.consumer.topics()  # refreshes the metadata of every topic
         tps = [
             TopicPartition(topic, p)
@@ -131,7 +126,6 @@ class Watcher:
             for p in self.consumer.partitions_for_topic(topic) or ()
         ]
         ends = await self.consumer.end_offsets(tps) if tps else {}
-        done = {tp: meta.offset for tp, meta in committed.items()}
         return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
 
     def visible_at(self, ingest_id: str) -> float | None:

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,14 @@ async def produce(bootstrap: str, topic: str, items: list[tuple[bytes | None, by
             await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
+
+
+async def group_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+    """The offsets a consumer group has committed, per partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in committed.items()}

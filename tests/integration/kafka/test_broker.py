@@ -20,6 +20,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.codec import has_lz4, has_snappy, has_zstd
 from aiokafka.errors import for_code
 
+from tests.support.kafka import group_offsets
+
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio]
 
 # deploy/kafka/kafka_runner.py, imported by path in tests/conftest.py (loaded before us)
@@ -176,13 +178,8 @@ async def test_consumer_group_commit_and_resume(kafka_broker: Any, unique_name: 
         await first.stop()
     assert head == [b"0", b"1", b"2", b"3"]
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    assert offsets[TopicPartition(topic, 0)].offset == 4
+    offsets = await group_offsets(kafka_broker.bootstrap, group)
+    assert offsets[TopicPartition(topic, 0)] == 4
 
     second = group_consumer()
     await second.start()
