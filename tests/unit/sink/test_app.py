@@ -15,9 +15,14 @@ from services.sink.handlers import LATEST, OFFERS, Send, SinkError, Step
 
 
 def test_build_wires_tables_topics_agents_and_routes(tmp_path: Path) -> None:
-    service = build(SinkSettings(data_dir=tmp_path, topics={"prefix": "u."}))  # type: ignore[arg-type]
+    budget = {"write_buffer_mb": 2, "block_cache_mb": 3}
+    settings = SinkSettings(data_dir=tmp_path, topics={"prefix": "u."}, rocksdb=budget)  # type: ignore[arg-type]
+    service = build(settings)
     app = service.app
     assert set(app.tables) == set(TABLES)
+    for name in TABLES:  # faust hands a table's `options` to its RocksDB store (state/budget.py)
+        assert app.tables[name].options["write_buffer_size"] == 2 << 20
+        assert app.tables[name].options["block_cache_size"] == 3 << 20
     assert service.internal_topics == [
         f"u.newsflow-sink-{s}" for s in ("views", "stories", "rel-index", "rel-offers")
     ]

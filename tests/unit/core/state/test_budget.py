@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rocksdict import Options
 
-from services.core.settings import RocksDBSettings, SinkSettings
+from services.core.settings import RocksDBSettings
 from services.core.state.budget import faust_rocksdb_options, rocksdict_options
 from services.core.state.table import ChangelogTable
 
@@ -18,16 +18,6 @@ def test_faust_options_are_the_settings_in_bytes() -> None:
         "max_write_buffer_number": 2,
         "block_cache_size": 5 << 20,
     }
-
-
-def test_every_sink_table_carries_the_budget(tmp_path: Path) -> None:
-    from services.sink.app import TABLES, build
-
-    settings = SinkSettings(data_dir=tmp_path, rocksdb=RocksDBSettings(write_buffer_mb=2, block_cache_mb=3))
-    tables = build(settings).app.tables
-    for name in TABLES:  # faust hands a table's `options` to its RocksDB store
-        assert tables[name].options["write_buffer_size"] == 2 << 20
-        assert tables[name].options["block_cache_size"] == 3 << 20
 
 
 def test_a_changelog_table_opens_each_partition_with_the_budget(tmp_path: Path) -> None:
