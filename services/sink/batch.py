@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Generic, TypeVar
 
 from services.core.streaming.stage import Output
@@ -43,15 +42,17 @@ class StagedBatch(Generic[Owner]):
 
     def read(self, key: bytes) -> bytes | None:
         """The value the next message must see: this batch's own write first."""
-        return self._read_through(self.get, key)
+        hit = self.staged.get(key)
+        return hit[0] if hit is not None else self.get(key)
 
     def reader(self, get: Get) -> Get:
         """`read`, with committed values from `get` (one partition's store) instead."""
-        return partial(self._read_through, get)
 
-    def _read_through(self, get: Get, key: bytes) -> bytes | None:
-        hit = self.staged.get(key)
-        return hit[0] if hit is not None else get(key)
+        def read(key: bytes) -> bytes | None:
+            hit = self.staged.get(key)
+            return hit[0] if hit is not None else get(key)
+
+        return read
 
     def writer(self, owner: Owner) -> _Writer[Owner]:
         """A mapping for `write_plan` that stages one message's writes under `owner`."""
