@@ -29,7 +29,7 @@ COPY services ./services
 COPY schemas ./schemas
 RUN pip install . \
     && newsflow --help > /dev/null \
-    && cd / && python -c "import services.ingest.app, services.normalizer.app, services.categorizer.app, services.deduper.app, services.sink.app"
+    && cd / && python -c "import services.ingest.app, services.normalizer.app, services.categorizer.app, services.deduper.app, services.sink.app, services.related.app"
 
 # ---- runtime: the venv, a non-root user, nothing else ----
 FROM python:3.11-slim
@@ -53,9 +53,9 @@ COPY --from=build /opt/newsflow /opt/newsflow
 USER newsflow:newsflow
 WORKDIR /var/lib/newsflow
 
-# Default ports: ingest 8000, sink 8001, normalizer 8011, categorizer 8012, deduper 8013
-# (NEWSFLOW_HTTP__PORT). Every service serves /healthz, /readyz and /metrics there.
-EXPOSE 8000 8001 8011 8012 8013
+# Default ports: ingest 8000, sink 8001, normalizer 8011, categorizer 8012, deduper 8013,
+# related 8014 (NEWSFLOW_HTTP__PORT). Every service serves /healthz, /readyz and /metrics there.
+EXPOSE 8000 8001 8011 8012 8013 8014
 
 ENTRYPOINT ["newsflow"]
 CMD ["run", "ingest"]

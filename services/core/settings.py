@@ -179,23 +179,32 @@ class DeduperSettings(_StageBase):
     window_days: float = Field(7.0, gt=0, description="How long an article stays in the index.")
 
 
-class SinkSettings(_StageBase):
-    http: HttpSettings = HttpSettings(port=8001)
-    latest_size: int = Field(50, ge=1, description="Articles kept per latest view.")
-    related_k: int = Field(10, ge=0, description="Related articles kept per article.")
+class _TableStageBase(_StageBase):
+    """The sink's apps: faust tables fed in agent batches, with retention."""
+
     retention_days: float = Field(
         7.0,
         ge=0,
         description="Articles, related lists, stories and candidate pools not touched for this many "
         "days (counted from ingest time) are deleted; 0 keeps everything.",
     )
-    sweep_interval_s: float = Field(600.0, gt=0, description="How often each sink worker applies retention.")
+    sweep_interval_s: float = Field(600.0, gt=0, description="How often each worker applies retention.")
     batch_wait_ms: float = Field(
         10.0,
         ge=0,
-        description="How long a sink agent waits to fill a batch (of up to `batch_size` messages) "
+        description="How long an agent waits to fill a batch (of up to `batch_size` messages) "
         "before handling what it has: each key is written, and each view sent, once per batch.",
     )
+
+
+class SinkSettings(_TableStageBase):
+    http: HttpSettings = HttpSettings(port=8001)
+    latest_size: int = Field(50, ge=1, description="Articles kept per latest view.")
+
+
+class RelatedSettings(_TableStageBase):
+    http: HttpSettings = HttpSettings(port=8014)
+    related_k: int = Field(10, ge=0, description="Related articles kept per article.")
 
 
 SERVICE_SETTINGS: dict[str, type[_Base]] = {
@@ -204,4 +213,5 @@ SERVICE_SETTINGS: dict[str, type[_Base]] = {
     "categorizer": CategorizerSettings,
     "deduper": DeduperSettings,
     "sink": SinkSettings,
+    "related": RelatedSettings,
 }

@@ -21,8 +21,15 @@ from typing import IO
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"ingest": 8000, "sink": 8001, "normalizer": 8011, "categorizer": 8012, "deduper": 8013}
-ALL_SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink")
+DEFAULT_PORTS = {
+    "ingest": 8000,
+    "sink": 8001,
+    "normalizer": 8011,
+    "categorizer": 8012,
+    "deduper": 8013,
+    "related": 8014,
+}
+ALL_SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink", "related")
 
 
 @dataclass

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import msgspec
 from aiohttp import web
 
-from services.core.models import SCHEMA_VERSION
-from services.sink import candidates, views
+from services.core.models import SCHEMA_VERSION, RelatedItem
+from services.sink import views
 from services.sink.handlers import decode_summaries
 from services.sink.web import LONGER, SHORT, Reply, error, json_reply, respond, routed
 
@@ -40,6 +41,17 @@ LATEST_PARAMS = {
 }
 _COMPILED = {name: re.compile(p) for name, p in LATEST_PARAMS.items()}
 _ID = re.compile(ID_PATTERN)
+
+
+class _Listed(msgspec.Struct):
+    """What a read needs of a stored list: the news.related value the sink copies, or a
+    related worker's own state (earlier sinks kept that in this table); both have these."""
+
+    updated_at: str
+    related: list[RelatedItem] = msgspec.field(default_factory=list)
+
+
+_listed = msgspec.json.Decoder(_Listed)
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,8 @@ def read_article(get: Get, article_id: str) -> Reply:
 
 def read_related(articles: Get, related: Get, article_id: str) -> Reply:
     """The list; an article without one yet has an empty list; an unknown id is a 404."""
-    state = candidates.decode_state(related(article_id.encode()))
+    stored = related(article_id.encode())
+    state = _listed.decode(stored) if stored else None
     if state is None and articles(article_id.encode()) is None:
         return error(404, "not_found", f"no article with id {article_id}")
     return json_reply(

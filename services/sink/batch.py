@@ -33,20 +33,15 @@ Owner = TypeVar("Owner")  # what the shell needs to write a key (faust: a source
 class StagedBatch(Generic[Owner]):
     """Writes and outputs of the messages handled so far in one batch."""
 
-    get: Get  # the table as committed before the batch
     compacted: frozenset[str]  # topics where only the last value of a key matters
     staged: dict[bytes, tuple[bytes, Owner]] = field(default_factory=dict)
     _events: list[Output] = field(default_factory=list)
     _latest: dict[tuple[str, bytes | None], Output] = field(default_factory=dict)
     received: list[str] = field(default_factory=list)  # ingest times, for the e2e metric
 
-    def read(self, key: bytes) -> bytes | None:
-        """The value the next message must see: this batch's own write first."""
-        hit = self.staged.get(key)
-        return hit[0] if hit is not None else self.get(key)
-
     def reader(self, get: Get) -> Get:
-        """`read`, with committed values from `get` (one partition's store) instead."""
+        """Reads as the next message must see them: this batch's own write first, then
+        what `get` (the committed table, or one partition's store of it) holds."""
 
         def read(key: bytes) -> bytes | None:
             hit = self.staged.get(key)

@@ -1,14 +1,17 @@
-"""What each sink agent does with one message: pure functions from bytes to `Step`s.
+"""What each agent of the sink's two apps does with one message: pure functions from
+bytes to `Step`s. The sink (services.sink.app) runs on_article, on_views, on_story and
+on_related_list; the related worker (services.related.app) runs on_article_index,
+on_index and on_offers.
 
-The faust shell (services.sink.app) hands a handler the message, a `read` function for
+The faust shell (services.sink.agents) hands a handler the message, a `read` function for
 its table and `Here` (the message's partition, of how many); the handler returns the
 table values to write (`Step.stores`, keys of that partition only) and the messages
 to send (`Step.sends`). Batched messages (services.sink.wire) are handled as a
 generator of small Steps, one per key or slice of scoring, so the shell can let HTTP
 reads run between them; it writes nothing until the last Step is out, so a message
 that fails midway leaves no trace. Each table key is read and written at most once
-per message. Anything raised here becomes a news.dlq record with stage "sink" and the
-partition goes on. No Kafka, no faust: unit tests call these directly.
+per message. Anything raised here becomes a news.dlq record with the app's stage ("sink" or
+"related") and the partition goes on. No Kafka, no faust: unit tests call these directly.
 """
 
 from __future__ import annotations
@@ -100,13 +103,19 @@ def batched(
     return [Send(role, key, pack(group), partition) for partition, group in groups.items()]
 
 
-def on_article(key: bytes | None, value: bytes, stored: bytes | None, partitions: int) -> Step:
-    """news.articles -> articles table; fan out to views, story, related index keys."""
+def _checked_article(key: bytes | None, value: bytes) -> tuple[bytes, Article]:
+    """A news.articles record both apps may use; anything else is a SinkError (-> DLQ)."""
     article = decode(value, Article)
     if key is None or key != article.id.encode():
         raise SinkError("key_mismatch", f"record key {key!r} is not the article id {article.id!r}")
     if article.dedupe is not None and article.dedupe.status == "duplicate":
         raise SinkError("duplicate", f"duplicate {article.id} on news.articles (belongs on news.duplicates)")
+    return key, article
+
+
+def on_article(key: bytes | None, value: bytes, stored: bytes | None, partitions: int) -> Step:
+    """news.articles -> articles table (the sink); fan out to views and story."""
+    key, article = _checked_article(key, value)
     if views.is_stale(article, stored):
         return Step()
     summary = views.summarize(article)
@@ -119,12 +128,38 @@ def on_article(key: bytes | None, value: bytes, stored: bytes | None, partitions
     )
     if article.dedupe is not None and article.dedupe.story_id:
         sends.append(Send(STORIES, article.dedupe.story_id.encode(), encode(summary)))
+    return Step(stores=[(key, value)], sends=sends, received_at=article.ingest.received_at)
+
+
+def on_article_index(key: bytes | None, value: bytes, partitions: int) -> Step:
+    """news.articles -> the article's Features to its related-index keys (the related app).
+
+    No stale check here: that app keeps no articles table. An older version replayed
+    after a newer one is refused where it matters, by each pool (candidates.join_pool)
+    and by each related list (offers carry versions).
+    """
+    key, article = _checked_article(key, value)
     extract = features(article)
     keys = candidates.index_keys(extract)
-    sends += batched(
+    sends = batched(
         INDEX, key, keys, partitions, lambda ks: encode(wire.IndexBatch(keys=ks, features=extract))
     )
-    return Step(stores=[(key, value)], sends=sends, received_at=article.ingest.received_at)
+    return Step(sends=sends, received_at=article.ingest.received_at)
+
+
+def on_related_list(key: bytes | None, value: bytes, here: Here) -> Step:
+    """news.related -> the sink's copy of the list (what its HTTP API reads).
+
+    The related app publishes every change of a list; the copy is the last one. A
+    tombstone (empty value) leaves the copy to the sink's retention.
+    """
+    if not value:
+        return Step()
+    published = decode(value, RelatedList)
+    if key is None or key != published.id.encode():
+        raise SinkError("key_mismatch", f"record key {key!r} is not the list's article id {published.id!r}")
+    here.check([key])
+    return Step(stores=[(key, value)])
 
 
 def _merge(current: bytes | None, summary: ArticleSummary, limit: int) -> list[ArticleSummary] | None:

@@ -16,12 +16,19 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.sink.app import INTERNAL
+from services.related.app import INTERNAL as RELATED_INTERNAL
+from services.sink.app import INTERNAL as SINK_INTERNAL
 from tests.support.kafka import group_offsets
 
-# the bench runs the services with default settings: the sink's group and topic prefix
-SINK_GROUP = "newsflow-sink"
-SINK_INTERNAL = tuple(f"{SINK_GROUP}-{suffix}" for suffix in INTERNAL.values())
+# the bench runs the services with default settings: their groups and no topic prefix.
+# What each group must have committed before the sink counts as idle: the sink's
+# internal topics and the related lists it copies; the related worker's internal
+# topics and news.articles (its related work competes with the views for the CPU).
+SINK_GROUP, RELATED_GROUP = "newsflow-sink", "newsflow-related"
+BACKLOG_TOPICS = {
+    SINK_GROUP: (*(f"{SINK_GROUP}-{s}" for s in SINK_INTERNAL.values()), "news.related"),
+    RELATED_GROUP: (*(f"{RELATED_GROUP}-{s}" for s in RELATED_INTERNAL.values()), "news.articles"),
+}
 
 OUTPUT_TOPICS = ("news.articles", "news.duplicates", "news.dlq")
 
@@ -112,21 +119,24 @@ class Watcher:
                             self.article_of[ingest_id] = (value["id"], version)
 
     async def sink_backlog(self) -> int:
-        """Records on the sink's internal topics its group has not committed yet.
+        """Records the sink's and the related worker's groups have not committed yet.
 
-        The sink's consumed counter only covers news.articles; its view, story and related
-        agents work through internal topics after that, and views wait behind the related
-        work, so a sink that consumed every article can still be seconds from showing them.
+        The sink's consumed counter only covers news.articles; its view and story agents
+        work through internal topics after that, and the related worker's scoring runs
+        on the same CPUs, so a sink that consumed every article can still be busy.
         """
-        done = await group_offsets(self.bootstrap, SINK_GROUP)
         await self.consumer.topics()  # refreshes the metadata of every topic
-        tps = [
-            TopicPartition(topic, p)
-            for topic in SINK_INTERNAL
-            for p in self.consumer.partitions_for_topic(topic) or ()
-        ]
-        ends = await self.consumer.end_offsets(tps) if tps else {}
-        return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
+        behind = 0
+        for group, topics in BACKLOG_TOPICS.items():
+            done = await group_offsets(self.bootstrap, group)
+            tps = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in self.consumer.partitions_for_topic(topic) or ()
+            ]
+            ends = await self.consumer.end_offsets(tps) if tps else {}
+            behind += sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
+        return behind
 
     def visible_at(self, ingest_id: str) -> float | None:
         """When the article of this ingest id was first listed in a view, if it was."""

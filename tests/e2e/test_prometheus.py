@@ -22,7 +22,7 @@ from tests.support.kafka import read_all
 from tests.support.system import System, free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
-SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink")
+SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink", "related")
 
 
 @pytest.fixture(scope="module")
@@ -123,4 +123,6 @@ async def test_promql_counts_match_the_topics(system: System, prometheus: str) -
         'histogram_quantile(0.99, sum by (le) (newsflow_e2e_latency_seconds_bucket{stage="sink"}))',
     )
     assert p99 is not None and p99 > 0
-    assert query(prometheus, 'sum(up{job=~"ingest|normalizer|categorizer|deduper|sink"})') == len(SERVICES)
+    assert query(prometheus, 'sum(up{job=~"ingest|normalizer|categorizer|deduper|sink|related"})') == len(
+        SERVICES
+    )

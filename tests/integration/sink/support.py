@@ -1,4 +1,5 @@
-"""Sink processes for tests: one or several workers of one app on the session broker.
+"""Sink processes for tests: one or several workers of one app on the session broker,
+beside one related worker (which computes the related lists the sink serves).
 
 tests.support.system runs one process per service; the sink tests also need two sink
 workers of the same app (same topic prefix and app id, own port and state dir) and a
@@ -31,6 +32,7 @@ class SinkCluster:
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: list[ServiceProcess] = field(default_factory=list)
+    related: ServiceProcess | None = None  # started with the first sink worker
     logs: list[str] = field(default_factory=list)
 
     @property
@@ -51,19 +53,28 @@ class SinkCluster:
         }
 
     def start(self, data_dir: Path | None = None, port: int | None = None) -> ServiceProcess:
-        """A new worker (own state dir unless given) and wait until it is ready."""
+        """A new worker (own state dir unless given) and wait until it is ready; the
+        related worker too, the first time."""
+        if self.related is None:
+            self.related = self._process(
+                "related", self.root / f"related-{uuid.uuid4().hex[:4]}", free_port()
+            )
         data_dir = data_dir or self.root / f"w{len(self.workers)}-{uuid.uuid4().hex[:4]}"
-        n = len(self.workers)
+        worker = self._process(f"sink{len(self.workers)}", data_dir, port or free_port())
+        self.workers.append(worker)
+        return worker
+
+    def _process(self, label: str, data_dir: Path, port: int) -> ServiceProcess:
+        service = "related" if label == "related" else "sink"
         worker = ServiceProcess(
-            "sink",
+            service,
             self.env(data_dir),
-            port or free_port(),
+            port,
             restart=False,
-            on_line=lambda _name, line: self.logs.append(f"sink{n} | {line}"),
+            on_line=lambda _name, line: self.logs.append(f"{label} | {line}"),
         )
         worker.start()
-        self.workers.append(worker)
-        self.wait(lambda: worker.ready(), f"worker {n} ready", 120)
+        self.wait(lambda: worker.ready(), f"{label} ready", 120)
         return worker
 
     def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -76,7 +87,7 @@ class SinkCluster:
         raise AssertionError(f"timed out: {what}\n--- sink logs (tail) ---\n{tail}")
 
     def stop(self) -> None:
-        for worker in self.workers:
+        for worker in [*self.workers, *([self.related] if self.related else [])]:
             worker.stop()
 
 

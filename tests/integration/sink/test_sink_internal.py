@@ -1,4 +1,5 @@
-"""The sink's internal topics on a real broker: batches per partition, old messages, garbage.
+"""The internal topics of the sink and the related worker on a real broker: batches per
+partition, old messages, garbage.
 
 An article's keys travel as one message per partition (services.sink.wire). Messages
 of the earlier per-key format still in a topic during an upgrade are applied; garbage
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.kafka
 
 
 def internal(sink: SinkCluster, suffix: str) -> str:
-    return f"{sink.prefix}newsflow-sink-{suffix}"
+    """`<app id>-<suffix>`: views and stories are the sink's, rel-* the related worker's."""
+    app = "related" if suffix.startswith("rel-") else "sink"
+    return f"{sink.prefix}newsflow-{app}-{suffix}"
 
 
 async def send(
@@ -95,7 +98,7 @@ async def test_garbage_and_misplaced_batches_go_to_the_dlq(sink: SinkCluster, fe
     keys = {b"garbage-index", b"misplaced"}
     dlq = await wait_for(sink.bootstrap, sink.topics.dlq, lambda rs: keys <= {r.key for r in rs})
     errors = {r.key: orjson.loads(r.value or b"") for r in dlq if r.key in keys}
-    assert {e["stage"] for e in errors.values()} == {"sink"}
+    assert errors[b"garbage-index"]["stage"] == "related" and errors[b"misplaced"]["stage"] == "sink"
     assert errors[b"garbage-index"]["error"]["type"] == "schema"
     assert errors[b"misplaced"]["error"]["type"] == "wrong_partition"
     assert get(f"{base}/v1/latest", limit=200).json()["articles"] == before

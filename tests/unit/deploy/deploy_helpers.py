@@ -21,7 +21,7 @@ DASHBOARD = GRAFANA_DIR / "dashboards" / "newsflow.json"
 
 # compose services that run `newsflow run <service>` (long-running), the scalable ones,
 # the one-shot job, and the rest of the system
-NEWSFLOW_SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink")
+NEWSFLOW_SERVICES = ("ingest", "normalizer", "categorizer", "deduper", "sink", "related")
 SCALABLE_SERVICES = ("normalizer", "categorizer")
 ONE_SHOT_SERVICES = ("topics",)
 INFRA_SERVICES = ("kafka", "prometheus", "grafana")

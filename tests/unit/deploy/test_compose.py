@@ -220,7 +220,7 @@ def test_only_the_front_doors_publish_host_ports(compose: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize(
     ("name", "target"),
-    [("kafka", "/var/lib/kafka/data"), ("deduper", STATE_DIR), ("sink", STATE_DIR)],
+    [("kafka", "/var/lib/kafka/data"), ("deduper", STATE_DIR), ("sink", STATE_DIR), ("related", STATE_DIR)],
 )
 def test_state_lives_in_named_volumes(compose: dict[str, Any], name: str, target: str) -> None:
     mounts = dict((t, s) for s, t in volume_mounts(_services(compose)[name]))
@@ -229,7 +229,7 @@ def test_state_lives_in_named_volumes(compose: dict[str, Any], name: str, target
 
 
 def test_state_volume_is_where_the_settings_put_state(compose: dict[str, Any]) -> None:
-    for name in ("deduper", "sink"):
+    for name in ("deduper", "sink", "related"):
         svc = _services(compose)[name]
         assert container_env(svc)["NEWSFLOW_DATA_DIR"] in {t for _, t in volume_mounts(svc)}
     kafka_env = service_environment(_services(compose)["kafka"])
@@ -335,7 +335,7 @@ def test_the_services_healthcheck_really_probes_readyz(
 ) -> None:
     port, handler = readyz_server
     tests = {tuple(_services(compose)[n]["healthcheck"]["test"]) for n in NEWSFLOW_SERVICES}
-    assert len(tests) == 1, "one healthcheck for all five (the port comes from NEWSFLOW_HTTP__PORT)"
+    assert len(tests) == 1, "one healthcheck for all six (the port comes from NEWSFLOW_HTTP__PORT)"
     test = list(tests.pop())
     handler.status = 200
     assert _run_healthcheck(test, port) == 0, "ready service reported unhealthy"

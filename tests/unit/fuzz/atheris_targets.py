@@ -611,11 +611,13 @@ def _given_article(value: bytes) -> bytes:
     return bytes(message.article) if isinstance(message, dedupe_wire.ArticleIn) else value
 
 
-SINK_ROLES = ("articles", "views", "stories", "index", "offers")  # services.sink.handlers' roles
+# services.sink.handlers' roles: the sink's agents and the related worker's
+SINK_ROLES = ("articles", "views", "stories", "index", "offers", "related", "article-index")
 
 
 def _sink_steps(role: str, key: bytes | None, value: bytes, read: Read) -> Iterator[Step]:
-    """What services.sink.app.build wires to each agent (one partition, so every key is here)."""
+    """What services.sink.app and services.related.app wire to each agent (one partition,
+    so every key is here)."""
     from services.sink import handlers as sink
 
     here = sink.Here(0, 1)
@@ -627,6 +629,10 @@ def _sink_steps(role: str, key: bytes | None, value: bytes, read: Read) -> Itera
         yield sink.on_story(key or b"", value, read(key) if key is not None else None)
     elif role == sink.INDEX:
         yield from sink.on_index(key, value, read, here, 10)
+    elif role == sink.RELATED:
+        yield sink.on_related_list(key, value, here)
+    elif role == "article-index":
+        yield sink.on_article_index(key, value, 1)
     else:
         yield from sink.on_offers(key, value, read, here, 10, RECEIVED)
 
@@ -634,7 +640,7 @@ def _sink_steps(role: str, key: bytes | None, value: bytes, read: Read) -> Itera
 def sink_handle(role: str, key: bytes | None, value: bytes, table: dict[bytes, bytes]) -> list[Output] | None:
     """One sink message as the faust agent handles it: all Steps first, then write_plan
     under run_handler (a failed plan writes nothing and becomes one DLQ record)."""
-    from services.sink.app import write_plan
+    from services.sink.agents import write_plan
 
     plan: list[Step] | Exception
     try:
@@ -651,7 +657,7 @@ def sink_(data: bytes) -> None:
 
     mode, selector, key, value = _stage_input(data)
     role = _pick(SINK_ROLES, selector)
-    if role == "articles":
+    if role in ("articles", "article-index"):
         value = _with_fields(seed_article(), mode, value, _pick(("body", "title", "url"), selector >> 3))
     table: dict[bytes, bytes] = {}
     outputs = sink_handle(role, key, value, table) or []
@@ -814,11 +820,14 @@ def _deduper_seeds(article: bytes, key: bytes) -> list[bytes]:
 
 
 def _sink_seeds(article: bytes, key: bytes) -> list[bytes]:
-    """Every internal sink message the seed article causes (views, story, index, offers)."""
-    other = {**seed_article(), "id": "other", "title": seed_article()["title"] + " again"}
+    """Every internal message the seed article causes in the sink and the related worker
+    (views, story, index, offers, the published related list)."""
+    other = orjson.dumps({**seed_article(), "id": "other", "title": seed_article()["title"] + " again"})
     messages: list[tuple[str, bytes | None, bytes]] = [
         ("articles", key, article),
-        ("articles", b"other", orjson.dumps(other)),
+        ("articles", b"other", other),
+        ("article-index", key, article),
+        ("article-index", b"other", other),
     ]
     out: list[bytes] = []
     table: dict[bytes, bytes] = {}

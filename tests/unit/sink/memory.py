@@ -1,4 +1,6 @@
-"""The sink's agents without Kafka: handlers on dict tables, messages routed like faust would.
+"""The agents of the sink and the related worker without Kafka: handlers on dict tables,
+messages routed like faust would. `related` is the related worker's table (the sink's
+copy of news.related is `published[RELATED]`).
 
 Each message is handled on the partition Kafka would deliver it to (its explicit
 partition, else the default partitioner's for its key), and every table write is
@@ -67,8 +69,11 @@ class MemorySink:
 
     def _steps(self, send: Send, table: dict[bytes, bytes], here: Here) -> list[Step]:
         key, value = send.key, send.value
-        if send.role == ARTICLES:
-            return [handlers.on_article(key, value, table.get(key), self.partitions)]
+        if send.role == ARTICLES:  # the sink's articles agent and the related worker's
+            return [
+                handlers.on_article(key, value, table.get(key), self.partitions),
+                handlers.on_article_index(key, value, self.partitions),
+            ]
         if send.role == STORIES:
             return [handlers.on_story(key, value, table.get(key))]
         if send.role == VIEWS:

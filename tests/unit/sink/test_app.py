@@ -1,6 +1,10 @@
-"""The faust wiring builds without a broker; a message's Steps are written all or nothing."""
+"""The faust wiring of the sink and the related worker builds without a broker; a
+message's Steps are written all or nothing."""
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -8,9 +12,11 @@ from types import SimpleNamespace
 
 import msgspec
 
-from services.core.settings import SinkSettings
+from services.core.settings import RelatedSettings, SinkSettings
 from services.core.streaming.stage import run_handler
-from services.sink.app import TABLES, build, run_steps, table_keys, write_plan
+from services.related import app as related_app
+from services.sink.agents import run_steps, table_keys, write_plan
+from services.sink.app import TABLES, build
 from services.sink.handlers import LATEST, OFFERS, Send, SinkError, Step
 
 
@@ -23,10 +29,10 @@ def test_build_wires_tables_topics_agents_and_routes(tmp_path: Path) -> None:
     for name in TABLES:  # faust hands a table's `options` to its RocksDB store (state/budget.py)
         assert app.tables[name].options["write_buffer_size"] == 2 << 20
         assert app.tables[name].options["block_cache_size"] == 3 << 20
-    assert service.internal_topics == [
-        f"u.newsflow-sink-{s}" for s in ("views", "stories", "rel-index", "rel-offers")
-    ]
-    assert {a.name for a in app.agents.values()} >= {f"sink-{t}" for t in TABLES}
+    assert service.internal_topics == [f"u.newsflow-sink-{s}" for s in ("views", "stories")]
+    assert {a.name for a in app.agents.values()} == {f"sink-{t}" for t in TABLES}
+    sources = {a.name: list(a.channel.topics) for a in app.agents.values()}
+    assert sources["sink-related"] == ["u.news.related"]  # a copy of the related worker's lists
     router = app.web.web_app.router  # type: ignore[attr-defined]
     paths = {r.resource.canonical for r in router.routes() if r.resource is not None}
     assert {
@@ -93,3 +99,33 @@ def test_the_event_loop_runs_other_tasks_between_the_steps_of_a_batch() -> None:
         return ticks - before
 
     assert asyncio.run(main()) >= 5
+
+
+def test_the_related_worker_builds_its_own_app(tmp_path: Path) -> None:
+    """In a process of its own: faust's Prometheus sensors register once per process."""
+    probe = f"""
+import json
+from pathlib import Path
+from services.core.settings import RelatedSettings
+from services.related.app import build
+service = build(RelatedSettings(data_dir=Path({str(tmp_path)!r}), topics={{"prefix": "u."}}))
+app = service.app
+print(json.dumps({{
+    "id": app.conf.id,
+    "tables": sorted(app.tables),
+    "internal": service.internal_topics,
+    "agents": {{a.name: list(a.channel.topics) for a in app.agents.values()}},
+}}))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    assert built["id"] == "u.newsflow-related"
+    assert built["tables"] == sorted(related_app.TABLES)
+    assert built["internal"] == ["u.newsflow-related-rel-index", "u.newsflow-related-rel-offers"]
+    assert built["agents"] == {
+        "related-articles": ["u.news.articles"],
+        "related-pool": ["u.newsflow-related-rel-index"],
+        "related-related": ["u.newsflow-related-rel-offers"],
+    }
+    assert RelatedSettings().http.port != SinkSettings().http.port

@@ -12,7 +12,7 @@ from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
 from services.core.streaming.stage import Output, run_handler
 from services.sink import handlers
-from services.sink.app import write_plan
+from services.sink.agents import write_plan
 from services.sink.batch import StagedBatch
 from services.sink.handlers import LATEST, RELATED, Here, Send, SinkError, Step
 from tests.integration.sink.articles import synthetic
@@ -23,24 +23,24 @@ COMPACTED = frozenset({LATEST, RELATED})
 
 def test_reads_see_the_batch_own_writes_first() -> None:
     committed = {b"a": b"old", b"b": b"kept"}
-    batch: StagedBatch[str] = StagedBatch(committed.get, COMPACTED)
+    batch: StagedBatch[str] = StagedBatch(COMPACTED)
+    read = batch.reader(committed.get)
     batch.writer("m1")[b"a"] = b"new"
-    assert batch.read(b"a") == b"new" and batch.read(b"b") == b"kept" and batch.read(b"c") is None
+    assert read(b"a") == b"new" and read(b"b") == b"kept" and read(b"c") is None
     batch.writer("m2")[b"a"] = b"newer"
     assert list(batch.writes()) == [(b"a", b"newer", "m2")]  # once, last value, its writer
 
 
-def test_a_reader_takes_committed_values_from_its_own_store() -> None:
-    batch: StagedBatch[str] = StagedBatch({b"a": b"default"}.get, COMPACTED)
-    partition = {b"a": b"p-old", b"b": b"p-kept"}
-    read = batch.reader(partition.get)
-    assert read(b"a") == b"p-old" and read(b"b") == b"p-kept"  # not the default store
+def test_readers_of_two_stores_share_the_batch_writes() -> None:
+    batch: StagedBatch[str] = StagedBatch(COMPACTED)
+    p0, p1 = batch.reader({b"a": b"p0-old"}.get), batch.reader({b"a": b"p1-old", b"b": b"p1"}.get)
+    assert p0(b"a") == b"p0-old" and p1(b"a") == b"p1-old" and p0(b"b") is None
     batch.writer("m1")[b"a"] = b"new"
-    assert read(b"a") == b"new" and read(b"c") is None  # the batch's own writes first
+    assert p0(b"a") == b"new" and p1(b"a") == b"new" and p1(b"b") == b"p1"
 
 
 def test_compacted_topics_keep_the_last_value_per_key_and_events_keep_every_message() -> None:
-    batch: StagedBatch[str] = StagedBatch({}.get, COMPACTED)
+    batch: StagedBatch[str] = StagedBatch(COMPACTED)
     batch.add([Output("views", b"p0", b"e1", "t1", 0), Output(LATEST, b"all", b"v1")])
     batch.add([Output(LATEST, b"all", b"v2", "t2"), Output("views", b"p0", b"e2", None, 0)])
     batch.add([Output(RELATED, b"x", b"r1"), Output(LATEST, b"src", b"s1")])
@@ -55,7 +55,7 @@ def test_compacted_topics_keep_the_last_value_per_key_and_events_keep_every_mess
 
 
 def test_a_failing_message_stages_nothing_and_becomes_one_dlq_output() -> None:
-    batch: StagedBatch[str] = StagedBatch({}.get, COMPACTED)
+    batch: StagedBatch[str] = StagedBatch(COMPACTED)
     good: list[Step] = [Step(stores=[(b"k", b"v")], sends=[Send(LATEST, b"all", b"v")])]
     for name, plan in (("ok", good), ("bad", SinkError("boom", "broken message"))):
         write = partial(write_plan, plan, batch.writer(name), lambda role: role)
@@ -85,9 +85,9 @@ def _breadth_first(sink: MemorySink, first: list[Send], batched: bool) -> Counte
         for (role, partition), sends in groups.items():
             table = sink.tables[TABLE_OF[role]]
             here = Here(partition, sink.partitions)
-            batch: StagedBatch[int] = StagedBatch(table.get, frozenset({LATEST, RELATED}))
+            batch: StagedBatch[int] = StagedBatch(frozenset({LATEST, RELATED}))
             for send in sends:
-                read = batch.read if batched else table.get
+                read = batch.reader(table.get) if batched else table.get
                 step = handlers.combined(_steps(sink, send, read, here))
                 outs = write_plan([step], batch.writer(partition), lambda r: r)
                 if not batched:
@@ -110,7 +110,10 @@ def _breadth_first(sink: MemorySink, first: list[Send], batched: bool) -> Counte
 def _steps(sink: MemorySink, send: Send, read: handlers.Read, here: Here) -> list[Step]:
     """MemorySink's dispatch, with the read function given (the batch's or the table's)."""
     if send.role == ARTICLES:
-        return [handlers.on_article(send.key, send.value, read(send.key), sink.partitions)]
+        return [
+            handlers.on_article(send.key, send.value, read(send.key), sink.partitions),
+            handlers.on_article_index(send.key, send.value, sink.partitions),
+        ]
     if send.role == handlers.STORIES:
         return [handlers.on_story(send.key, send.value, read(send.key))]
     if send.role == handlers.VIEWS:

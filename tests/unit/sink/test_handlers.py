@@ -7,7 +7,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from services.core import schemas
 from services.core.codec import encode
 from services.core.exceptions import DecodeError
-from services.core.models import RelatedItem
+from services.core.models import RelatedItem, RelatedList
 from services.sink import candidates, handlers, views, wire
 from services.sink.candidates import Offer, index_keys
 from services.sink.handlers import INDEX, LATEST, RELATED, STORIES, VIEWS, Here, SinkError
@@ -23,25 +23,58 @@ def kafka_partition(key: bytes, n: int = PARTITIONS) -> int:
     return int(DefaultPartitioner()(key, every, every))
 
 
+def _by_role(step: handlers.Step) -> dict[str, list[handlers.Send]]:
+    by_role: dict[str, list[handlers.Send]] = {}
+    for send in step.sends:
+        by_role.setdefault(send.role, []).append(send)
+    return by_role
+
+
 def test_article_is_stored_and_fanned_out_once_per_partition() -> None:
     article = synthetic(1)[0]
     step = handlers.on_article(article.id.encode(), encode(article), None, PARTITIONS)
     assert step.stores == [(article.id.encode(), encode(article))]
     assert step.received_at == article.ingest.received_at
-    by_role: dict[str, list[handlers.Send]] = {}
-    for send in step.sends:
-        by_role.setdefault(send.role, []).append(send)
+    by_role = _by_role(step)
+    assert set(by_role) == {VIEWS, STORIES}  # related lists are the related worker's
     assert len(by_role[STORIES]) == 1 and by_role[STORIES][0].partition is None
     batches = [wire.decode_views(s.key, s.value) for s in by_role[VIEWS]]
     assert sorted(v for b in batches for v in b.views) == sorted(views.view_keys(article))
-    index = [wire.decode_index(s.key, s.value) for s in by_role[INDEX]]
-    assert sorted(k for b in index for k in b.keys) == sorted(index_keys(features(article)))
-    pairs = [(s, b.views) for s, b in zip(by_role[VIEWS], batches, strict=True)]
-    pairs += [(s, b.keys) for s, b in zip(by_role[INDEX], index, strict=True)]
-    for send, keys in pairs:
+    for send, keys in [(s, b.views) for s, b in zip(by_role[VIEWS], batches, strict=True)]:
         assert send.key == article.id.encode()
         assert {kafka_partition(k.encode()) for k in keys} == {send.partition}  # where a keyed send went
-    assert len(by_role[VIEWS]) <= PARTITIONS and len(by_role[INDEX]) <= PARTITIONS
+    assert len(by_role[VIEWS]) <= PARTITIONS
+
+
+def test_the_related_worker_sends_an_article_to_its_index_keys_once_per_partition() -> None:
+    article = synthetic(1)[0]
+    step = handlers.on_article_index(article.id.encode(), encode(article), PARTITIONS)
+    assert step.stores == [] and step.received_at == article.ingest.received_at
+    by_role = _by_role(step)
+    assert set(by_role) == {INDEX}
+    index = [wire.decode_index(s.key, s.value) for s in by_role[INDEX]]
+    assert sorted(k for b in index for k in b.keys) == sorted(index_keys(features(article)))
+    for send, batch in zip(by_role[INDEX], index, strict=True):
+        assert send.key == article.id.encode() and batch.features == features(article)
+        assert {kafka_partition(k.encode()) for k in batch.keys} == {send.partition}
+    assert len(by_role[INDEX]) <= PARTITIONS
+
+
+def test_the_sink_copies_a_published_related_list_on_its_partition() -> None:
+    item = RelatedItem(id="b", score=0.5, reason="names", title="B")
+    value = encode(RelatedList(id="a", updated_at=NOW, related=[item]))
+    here = Here(kafka_partition(b"a"), PARTITIONS)
+    assert handlers.on_related_list(b"a", value, here) == handlers.Step(stores=[(b"a", value)])
+    assert handlers.on_related_list(b"a", b"", here) == handlers.Step()  # a tombstone: retention's
+    with pytest.raises(SinkError) as caught:
+        handlers.on_related_list(b"b", value, here)
+    assert caught.value.reason == "key_mismatch"
+    elsewhere = Here((here.partition + 1) % PARTITIONS, PARTITIONS)
+    with pytest.raises(SinkError) as wrong:
+        handlers.on_related_list(b"a", value, elsewhere)
+    assert wrong.value.reason == "wrong_partition"
+    with pytest.raises(DecodeError):
+        handlers.on_related_list(b"a", b'{"id": "a"}', here)
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 3, 6, 12])
@@ -74,6 +107,9 @@ def test_bad_records_raise_with_a_reason_for_the_dlq(key: bytes | None, value: b
     with pytest.raises((DecodeError, SinkError)) as caught:
         handlers.on_article(key, value, None, PARTITIONS)
     assert getattr(caught.value, "reason", None) == reason
+    with pytest.raises((DecodeError, SinkError)) as again:  # the related worker refuses them alike
+        handlers.on_article_index(key, value, PARTITIONS)
+    assert getattr(again.value, "reason", None) == reason
 
 
 def test_duplicate_on_news_articles_is_refused() -> None:
@@ -83,6 +119,9 @@ def test_duplicate_on_news_articles_is_refused() -> None:
     with pytest.raises(SinkError) as caught:
         handlers.on_article(b"a", encode(dup), None, PARTITIONS)
     assert caught.value.reason == "duplicate"
+    with pytest.raises(SinkError) as again:
+        handlers.on_article_index(b"a", encode(dup), PARTITIONS)
+    assert again.value.reason == "duplicate"
 
 
 def test_a_view_batch_updates_each_view_and_publishes_only_changes() -> None:

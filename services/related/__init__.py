@@ -1,0 +1,1 @@
+"""The related worker: each article's related list, published on news.related."""

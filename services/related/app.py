@@ -1,0 +1,93 @@
+"""The related worker's faust app: candidate pools and related lists, on news.related.
+
+It reads news.articles beside the sink (its own consumer group), and its tables live
+on the partition that owns their keys, like the sink's (services.sink.app explains
+why each table has its own agent on a topic partitioned like it):
+
+  news.articles    (key id)    -> the article's Features, grouped by partition, to
+  <app>-rel-index  IndexBatch  -> pool[key] per key (member references) and the
+                                  article's Features once  -> offers (services.sink.candidates)
+  <app>-rel-offers OfferBatch  -> related[id] per target   -> news.related (compacted)
+
+The sink keeps a copy of news.related for its HTTP API. Why a worker of its own:
+scoring a new article against its pools (up to ~1,000 members once they are full) is
+most of the sink's old work, and in one faust app the latest views waited behind it.
+The scoring is the pure code of services.sink.candidates and services.sink.related,
+the same the offline `newsflow related` runs.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from services.core.clock import utc_iso
+from services.core.settings import RelatedSettings
+from services.core.streaming.app import StreamService, make_service
+from services.core.streaming.worker import run_worker
+from services.core.topics import Topics
+from services.sink import handlers
+from services.sink.agents import add_table_agent, add_table_timers
+from services.sink.handlers import INDEX, OFFERS, RELATED
+from services.sink.tables import sink_table
+
+STAGE = "related"
+TABLES = ("pool", "related")
+# the internal topics (`<app id>-<suffix>`) by role; tools that watch the backlog read them
+INTERNAL = {INDEX: "rel-index", OFFERS: "rel-offers"}
+
+
+def build(settings: RelatedSettings) -> StreamService:
+    service = make_service(STAGE, settings)
+    app = service.app
+    topics = Topics(settings.topics)
+    n, k = settings.topics.partitions, settings.related_k
+
+    def raw_topic(name: str) -> faust.types.TopicT:
+        return app.topic(name, key_type=bytes, value_type=bytes)
+
+    targets = {
+        **{role: service.internal_topic(suffix) for role, suffix in INTERNAL.items()},
+        RELATED: raw_topic(topics.related),
+    }
+    dlq = raw_topic(topics.dlq)
+    table = {name: sink_table(app, name, n, settings.rocksdb) for name in TABLES}
+    add_table_agent(
+        app,
+        STAGE,
+        "articles",
+        raw_topic(topics.articles),
+        None,
+        lambda key, v, read, here: [handlers.on_article_index(key, v, n)],
+        targets,
+        dlq,
+        settings,
+    )
+    add_table_agent(
+        app,
+        STAGE,
+        "pool",
+        targets[INDEX],
+        table["pool"],
+        lambda key, v, read, here: handlers.on_index(key, v, read, here, k),
+        targets,
+        dlq,
+        settings,
+    )
+    add_table_agent(
+        app,
+        STAGE,
+        "related",
+        targets[OFFERS],
+        table["related"],
+        lambda key, v, read, here: handlers.on_offers(key, v, read, here, k, utc_iso()),
+        targets,
+        dlq,
+        settings,
+    )
+    add_table_timers(app, settings, table)
+    return service
+
+
+def main(settings: RelatedSettings | None = None) -> None:
+    settings = settings or RelatedSettings()
+    run_worker(build(settings))

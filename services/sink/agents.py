@@ -1,0 +1,215 @@
+"""The faust shell both sink apps share: table agents fed in batches, retention sweeps.
+
+The sink (views, stories, articles; services.sink.app) and the related worker (pools and
+related lists; services.related.app) run the same kind of agent: take the messages
+waiting on a topic (up to NEWSFLOW_BATCH_SIZE, waiting at most NEWSFLOW_BATCH_WAIT_MS),
+run the pure handler of services.sink.handlers on each (in small slices, yielding to
+HTTP reads in between), stage the writes (services.sink.batch), then write each key
+once and send each compacted key once per batch. A failure becomes one news.dlq record
+(with the app's stage name) with no table write, and the partition goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol
+
+import faust
+from faust.streams import _current_event
+from faust.types import EventT
+
+from services.core import metrics
+from services.core.settings import _TableStageBase
+from services.core.streaming.stage import Output, observe_outputs, run_handler
+from services.sink import handlers, retention
+from services.sink.batch import Get, StagedBatch
+from services.sink.handlers import LATEST, RELATED, Here, Step
+from services.sink.tables import partition_get
+
+log = logging.getLogger(__name__)
+FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
+
+Steps = Callable[[bytes | None, bytes, handlers.Read, Here], Iterable[Step]]
+Plan = list[Step] | Exception  # a message's Steps, or what its handler raised
+
+
+async def run_steps(handler: Callable[[], Iterable[Step]]) -> tuple[Plan, float]:
+    """All pure work of one message, before any write; the event loop is free between Steps.
+
+    A batch does more work than one key did: slices keep HTTP reads (same event loop)
+    from waiting for a whole batch. faust's current event, which table reads and writes
+    need, is a contextvar of the agent's task (set by the stream per event), so it
+    survives these awaits. Returns the Steps, or what the handler raised, and the CPU
+    time spent in it.
+    """
+    plan: list[Step] = []
+    busy = 0.0
+    started = time.perf_counter()
+    try:
+        pending = iter(handler())
+        while (step := next(pending, None)) is not None:
+            busy += time.perf_counter() - started
+            plan.append(step)
+            await asyncio.sleep(0)
+            started = time.perf_counter()
+    except Exception as exc:  # handed to run_handler: one DLQ record, nothing written
+        return exc, busy + time.perf_counter() - started
+    return plan, busy + time.perf_counter() - started
+
+
+class Store(Protocol):
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+
+def write_plan(plan: Plan, table: Store, topic_of: Callable[[str], str], *_message: object) -> list[Output]:
+    """run_handler's handler: a failed plan raises (-> DLQ) before anything is written."""
+    if isinstance(plan, Exception):
+        raise plan
+    received_at = next((step.received_at for step in plan if step.received_at), None)
+    outputs: list[Output] = []
+    for step in plan:
+        for key, stored in step.stores:
+            table[key] = stored
+        for s in step.sends:  # the first output carries the ingest time (e2e latency)
+            first = received_at if not outputs else None
+            outputs.append(Output(topic_of(s.role), s.key, s.value, first, s.partition))
+    return outputs
+
+
+def add_table_agent(
+    app: faust.App,
+    stage: str,
+    name: str,
+    source: faust.types.TopicT,
+    table: faust.types.TableT | None,
+    steps: Steps,
+    targets: dict[str, faust.types.TopicT],
+    dlq: faust.types.TopicT,
+    settings: _TableStageBase,
+) -> None:
+    """Agent: a batch of messages -> handler Steps (reading the table and the batch's own
+    writes) -> each key written once, outputs sent (services.sink.batch). Without a table
+    the handlers read nothing and must store nothing (a pure fan-out)."""
+    partitions = settings.topics.partitions
+    dlq_name = dlq.get_topic_name()
+    compacted = frozenset(targets[role].get_topic_name() for role in (LATEST, RELATED) if role in targets)
+
+    def topic_of(role: str) -> str:
+        return targets[role].get_topic_name()
+
+    def committed(partition: int) -> Get:
+        return partition_get(table, partition) if table is not None else _nothing
+
+    async def handle(batch: StagedBatch[EventT], event: EventT) -> None:
+        message = event.message
+        value = event.value if isinstance(event.value, bytes) else b""
+        metrics.MESSAGES_IN.labels(stage, message.topic).inc()
+        where: dict[str, Any] = {
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+        }
+        here = Here(message.partition, partitions)
+        read = batch.reader(committed(message.partition))
+        plan, busy = await run_steps(partial(steps, message.key, value, read, here))
+        started = time.perf_counter()
+        write = partial(write_plan, plan, batch.writer(event), topic_of)
+        batch.add(run_handler(stage, write, dlq_name, message.key, value, **where))
+        metrics.PROCESSING.labels(stage).observe(busy + time.perf_counter() - started)
+
+    async def agent(stream: Any) -> None:  # a faust Stream (StreamT lacks take_events)
+        within = settings.batch_wait_ms / 1000
+        async for events in stream.take_events(settings.batch_size, within=within):
+            batch: StagedBatch[EventT] = StagedBatch(compacted)
+            for event in events:
+                await handle(batch, event)
+            if batch.staged and table is None:
+                raise RuntimeError(f"agent {name} has no table but its handler stored rows")
+            for n, (key, stored, event) in enumerate(batch.writes()):
+                token = _current_event.set(weakref.ref(event))  # the row's partition: see batch.py
+                try:
+                    table[key] = stored  # type: ignore[index]
+                finally:
+                    _current_event.reset(token)
+                if n % FLUSH_SLICE == FLUSH_SLICE - 1:
+                    await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
+            outputs = batch.outputs()
+            for n, out in enumerate(outputs):  # faust flushes the producer before it commits
+                sent: Any = await app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
+                sent.add_done_callback(partial(_on_delivery, stage))  # an asyncio future (aiokafka's)
+                if n % FLUSH_SLICE == FLUSH_SLICE - 1:
+                    await asyncio.sleep(0)
+            observe_outputs(stage, outputs, batch.received)
+            # faust hands over buffered events without suspending; yield so HTTP reads
+            # interleave with a burst instead of waiting for it (read tail latency).
+            await asyncio.sleep(0)
+
+    app.agent(source, name=f"{stage}-{name}")(agent)
+
+
+def _nothing(key: bytes) -> bytes | None:
+    return None
+
+
+def _on_delivery(stage: str, sent: asyncio.Future[Any]) -> None:
+    """A record the producer gave up on (after its retries) is counted and logged."""
+    if not sent.cancelled() and sent.exception() is not None:
+        metrics.PRODUCER_ERRORS.labels(stage).inc()
+        log.error("send failed", extra={"error": str(sent.exception())})
+
+
+def table_keys(table: Any) -> int:
+    """Keys in a table, cheaply: RocksDB's own estimate per partition DB (len() would scan)."""
+    dbs = getattr(table.data, "_dbs", None)  # faust's rocksdb store: one DB per partition
+    if dbs is None:
+        return len(table)
+    return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0) for db in dbs.values())
+
+
+async def sweep_table(name: str, table: Any, limit: datetime) -> int:
+    """Delete this worker's expired entries of one table (its active partitions only)."""
+    expired = []
+    for n, (key, value) in enumerate(table.items()):
+        if isinstance(value, bytes) and retention.is_expired(name, value, limit):
+            expired.append(key)
+        if n % 500 == 499:
+            await asyncio.sleep(0)  # a long scan must not stall HTTP reads
+    deleted = 0
+    for key in expired:
+        # checked again with no await in between: an agent may have written a newer value
+        # (an update of an old article) while the scan yielded
+        value = table.get(key)
+        if isinstance(value, bytes) and retention.is_expired(name, value, limit):
+            table.pop(key, None)
+            deleted += 1
+    if deleted:
+        metrics.STATE_EVICTED.labels(name).inc(deleted)
+        log.info("retention", extra={"table": name, "deleted": deleted})
+    return deleted
+
+
+def add_table_timers(app: faust.App, settings: _TableStageBase, tables: dict[str, Any]) -> None:
+    """A gauge of each table's keys, and the retention sweep of the tables it has rules for."""
+
+    @app.timer(30.0)
+    async def gauge_tables() -> None:
+        for name, t in tables.items():
+            metrics.TABLE_KEYS.labels(name).set(table_keys(t))
+
+    if settings.retention_days <= 0:
+        return
+    swept = [name for name in retention.RULES if name in tables]
+
+    @app.timer(settings.sweep_interval_s)
+    async def apply_retention() -> None:
+        if app.rebalancing:  # partitions are moving: sweep next time
+            return
+        limit = retention.cutoff(datetime.now(UTC), settings.retention_days)
+        for name in swept:
+            await sweep_table(name, tables[name], limit)
