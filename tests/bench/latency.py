@@ -71,6 +71,10 @@ class LatencyRun:
     posted_per_s: float
     points: list[tuple[float, float]] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)  # where the sent articles ended up
+    # of the listed articles: POST -> on news.articles (ms), and from there -> listed (ms),
+    # so a latency miss says whether the stages up to the deduper or the sink held it
+    to_articles: list[float] = field(default_factory=list)
+    in_sink: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         latencies = [ms for _, ms in self.points]
@@ -89,6 +93,8 @@ class LatencyRun:
             "p95": pct(latencies, 0.95),
             "p99": pct(latencies, 0.99),
             "mean": round(statistics.fmean(latencies), 1) if latencies else None,
+            "to_news_articles": {"p50": pct(self.to_articles, 0.50), "p99": pct(self.to_articles, 0.99)},
+            "in_sink": {"p50": pct(self.in_sink, 0.50), "p99": pct(self.in_sink, 0.99)},
         }
 
 
@@ -131,11 +137,14 @@ async def run_latency(
     await wait_done(watcher, set(sent), timeout)
     await wait_visible(watcher, set(sent), 15.0)
     span = max(sent.values(), default=start) - min(sent.values(), default=start)
-    points = []
+    points, to_articles, in_sink = [], [], []
     for ingest_id, t in sent.items():
-        seen = watcher.visible_at(ingest_id)
+        seen, done = watcher.visible_at(ingest_id), watcher.done.get(ingest_id)
         if seen is not None:
             points.append((round(t - start, 3), round((seen - t) * 1000, 1)))
+        if seen is not None and done is not None:
+            to_articles.append(round((done - t) * 1000, 1))
+            in_sink.append(round((seen - done) * 1000, 1))
     return LatencyRun(
         plan=plan,
         sent=len(sent),
@@ -144,4 +153,6 @@ async def run_latency(
         posted_per_s=round((len(sent) - 1) / span, 1) if span > 0 else 0.0,
         points=sorted(points),
         outcomes=outcomes(watcher, sent),
+        to_articles=to_articles,
+        in_sink=in_sink,
     )

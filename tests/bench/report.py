@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 
-def _fmt_latency(run: dict[str, Any]) -> str:
+def format_latency(run: dict[str, Any]) -> str:
     line = (
         f"POST->visible at {run['describe']}: p50 {run['p50']} ms, "
         f"p95 {run['p95']} ms, p99 {run['p99']} ms, mean {run['mean']} ms "
@@ -19,6 +19,12 @@ def _fmt_latency(run: dict[str, Any]) -> str:
     if run["failed_posts"]:
         line += f", {run['failed_posts']} POSTs failed"
     line += ")"
+    split = run.get("to_news_articles"), run.get("in_sink")
+    if all(split):
+        line += (
+            f"; of which POST->news.articles p50 {split[0]['p50']} / p99 {split[0]['p99']} ms, "
+            f"news.articles->listed p50 {split[1]['p50']} / p99 {split[1]['p99']} ms"
+        )
     return line + (f" [{run['note']}]" if run["note"] else "")
 
 
@@ -40,7 +46,7 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
         f"{name}: per-stage messages/s while busy at saturation: {stages}",
         f"{name}: CPU s per service at saturation {result['cpu_seconds']}; "
         f"peak RSS MB {result['peak_rss_mb_all_runs']}",
-        *(f"{name}: {_fmt_latency(run)}" for run in result["latency"]),
+        *(f"{name}: {format_latency(run)}" for run in result["latency"]),
     ]
 
 

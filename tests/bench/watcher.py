@@ -29,6 +29,15 @@ BACKLOG_TOPICS = {
     SINK_GROUP: (*(f"{SINK_GROUP}-{s}" for s in SINK_INTERNAL.values()), "news.related"),
     RELATED_GROUP: (*(f"{RELATED_GROUP}-{s}" for s in RELATED_INTERNAL.values()), "news.articles"),
 }
+# written in transactions (the deduper's): a partition's last offset is a commit marker,
+# which a consumer never commits past, so one offset left per partition is caught up
+TRANSACTIONAL = frozenset({"news.articles"})
+
+
+def behind(end: int, committed: int, topic: str) -> int:
+    """Records of one partition a group has yet to commit."""
+    return max(0, end - committed - (1 if topic in TRANSACTIONAL else 0))
+
 
 OUTPUT_TOPICS = ("news.articles", "news.duplicates", "news.dlq")
 
@@ -126,7 +135,7 @@ class Watcher:
         on the same CPUs, so a sink that consumed every article can still be busy.
         """
         await self.consumer.topics()  # refreshes the metadata of every topic
-        behind = 0
+        left = 0
         for group, topics in BACKLOG_TOPICS.items():
             done = await group_offsets(self.bootstrap, group)
             tps = [
@@ -135,8 +144,8 @@ class Watcher:
                 for p in self.consumer.partitions_for_topic(topic) or ()
             ]
             ends = await self.consumer.end_offsets(tps) if tps else {}
-            behind += sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
-        return behind
+            left += sum(behind(end, done.get(tp, 0), tp.topic) for tp, end in ends.items())
+        return left
 
     def visible_at(self, ingest_id: str) -> float | None:
         """When the article of this ingest id was first listed in a view, if it was."""

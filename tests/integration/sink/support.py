@@ -64,6 +64,11 @@ class SinkCluster:
         self.workers.append(worker)
         return worker
 
+    def start_related(self, data_dir: Path | None = None, port: int | None = None) -> ServiceProcess:
+        """The related worker (own state dir unless given), ready."""
+        data_dir = data_dir or self.root / f"related-{uuid.uuid4().hex[:4]}"
+        return self._process("related", data_dir, port or free_port())
+
     def _process(self, label: str, data_dir: Path, port: int) -> ServiceProcess:
         service = "related" if label == "related" else "sink"
         worker = ServiceProcess(

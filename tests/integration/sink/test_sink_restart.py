@@ -1,7 +1,9 @@
 """Kill -9 the sink and start it again: state comes back from the changelogs, answers match.
 
 Twice: once on its own RocksDB dir (local state plus the changelog tail), once on an empty
-dir, where every table must be rebuilt from its changelog topic alone.
+dir, where every table must be rebuilt from its changelog topic alone. Then the related
+worker, on an empty dir: its candidate pools come back, so new articles still find the
+old ones as related.
 """
 
 from __future__ import annotations
@@ -45,3 +47,15 @@ def test_state_survives_kill_and_restart(cluster: SinkCluster) -> None:
         worker = cluster.start(data_dir=data_dir, port=worker.port)  # same port, same URL
         after = settled(lambda: answers(url, IDS, STORIES))
         assert after == before, f"answers differ after restart on {data_dir.name}"
+
+    related = cluster.related
+    assert related is not None
+    related.kill()
+    cluster.related = cluster.start_related(cluster.root / "related-empty", related.port)
+    later = synthetic(6, start=len(ARTICLES))
+    asyncio.run(produce(cluster.bootstrap, cluster.topics.articles, records(later)))
+    new_ids = [a.id for a in later]
+    cluster.wait(lambda: set(new_ids) <= set(latest_ids(url)), "new articles listed", 120)
+    lists = settled(lambda: answers(url, new_ids, []))
+    found = {r["id"] for name, (_, items) in lists.items() if name.startswith("related") for r in items}
+    assert found & set(IDS), f"new articles are related to none of the old ones: {lists}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.bench.latency import LatencyRun, RatePlan, pct, plan_rates
+from tests.bench.report import format_latency
 
 
 def test_second_run_is_80_percent_of_saturation() -> None:
@@ -40,3 +41,12 @@ def test_summary_has_every_figure() -> None:
     assert summary["samples"] == 4
     assert (summary["p50"], summary["p95"], summary["p99"], summary["mean"]) == (30.0, 40.0, 40.0, 25.0)
     assert summary["failed_posts"] == 1
+
+
+def test_summary_splits_the_latency_at_news_articles() -> None:
+    run = LatencyRun(RatePlan("50/s", 50.0), sent=2, failed=0, on_articles=2, posted_per_s=50.0)
+    run.points, run.to_articles, run.in_sink = [(0.0, 300.0), (0.02, 900.0)], [100.0, 150.0], [200.0, 750.0]
+    summary = run.summary()
+    assert summary["to_news_articles"] == {"p50": 150.0, "p99": 150.0}
+    assert summary["in_sink"] == {"p50": 750.0, "p99": 750.0}
+    assert "news.articles->listed p50 750.0" in format_latency(summary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bench.watcher import Watcher, chain, outcome_of, outcomes, sink_caught_up
+from tests.bench.watcher import Watcher, behind, chain, outcome_of, outcomes, sink_caught_up
 
 
 def test_outcome_names_the_topic_or_the_dlq_stage_and_reason() -> None:
@@ -36,3 +36,11 @@ def test_the_sink_is_caught_up_only_when_it_consumed_what_was_seen_since_the_sta
     assert sink_caught_up(500.0, 500.0, 0)
     assert not sink_caught_up(900.0, 500.0, 1000)  # a pause mid-backlog is not idle
     assert sink_caught_up(1500.0, 500.0, 1000)
+
+
+def test_a_transactional_topic_is_caught_up_one_short_of_its_end() -> None:
+    """The last offset of a partition the deduper wrote is its commit marker."""
+    assert behind(102, 101, "news.articles") == 0
+    assert behind(102, 100, "news.articles") == 1  # one record (and its marker) to go
+    assert behind(0, 0, "news.articles") == 0  # never written
+    assert behind(102, 101, "newsflow-sink-views") == 1  # no markers on the sink's own topics
