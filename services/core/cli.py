@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -92,13 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def lower_priority(nice: int) -> int:
+    """Raise this process's niceness to at least `nice` (never lowers it: that needs root
+    and would undo an operator's own `nice`); returns the niceness now in force."""
+    current = os.nice(0)
+    return os.nice(nice - current) if nice > current else current
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = sys.stdout
     match args.command:
         case "run":
             module = importlib.import_module(f"services.{args.service}.app")
-            module.main(SERVICE_SETTINGS[args.service]())
+            service_settings = SERVICE_SETTINGS[args.service]()
+            lower_priority(service_settings.nice)
+            module.main(service_settings)
             return 0
         case "dev":
             from services.core.commands.dev import run_dev

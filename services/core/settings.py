@@ -85,6 +85,13 @@ class _Base(BaseSettings):
     topics: TopicSettings = TopicSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Field(Path(".data"), description="Local state (RocksDB tables, caches).")
+    nice: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="CPU priority below normal (Unix nice, 0-19) that `newsflow run` gives this "
+        "service: a busy machine serves the others first.",
+    )
 
 
 class IngestSettings(_Base):
@@ -204,6 +211,13 @@ class SinkSettings(_TableStageBase):
 
 class RelatedSettings(_TableStageBase):
     http: HttpSettings = HttpSettings(port=8014)
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority below normal (Unix nice): related lists are enrichment, so when "
+        "the CPUs are short the stages that make articles visible go first; 0 = equal share.",
+    )
     related_k: int = Field(10, ge=0, description="Related articles kept per article.")
 
 

@@ -18,17 +18,14 @@ the same the offline `newsflow related` runs.
 
 from __future__ import annotations
 
-import faust
-
 from services.core.clock import utc_iso
 from services.core.settings import RelatedSettings
 from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
 from services.sink import handlers
-from services.sink.agents import add_table_agent, add_table_timers
+from services.sink.agents import TableAgents
 from services.sink.handlers import INDEX, OFFERS, RELATED
-from services.sink.tables import sink_table
 
 STAGE = "related"
 TABLES = ("pool", "related")
@@ -37,55 +34,19 @@ INTERNAL = {INDEX: "rel-index", OFFERS: "rel-offers"}
 
 
 def build(settings: RelatedSettings) -> StreamService:
-    service = make_service(STAGE, settings)
-    app = service.app
     topics = Topics(settings.topics)
     n, k = settings.topics.partitions, settings.related_k
-
-    def raw_topic(name: str) -> faust.types.TopicT:
-        return app.topic(name, key_type=bytes, value_type=bytes)
-
-    targets = {
-        **{role: service.internal_topic(suffix) for role, suffix in INTERNAL.items()},
-        RELATED: raw_topic(topics.related),
-    }
-    dlq = raw_topic(topics.dlq)
-    table = {name: sink_table(app, name, n, settings.rocksdb) for name in TABLES}
-    add_table_agent(
-        app,
-        STAGE,
-        "articles",
-        raw_topic(topics.articles),
-        None,
-        lambda key, v, read, here: [handlers.on_article_index(key, v, n)],
-        targets,
-        dlq,
-        settings,
+    wiring = TableAgents(make_service(STAGE, settings), settings, TABLES, INTERNAL, {RELATED: topics.related})
+    index, offers = wiring.targets[INDEX], wiring.targets[OFFERS]
+    articles = wiring.topic(topics.articles)
+    wiring.agent(
+        "articles", articles, lambda key, v, read, here: [handlers.on_article_index(key, v, n)], None
     )
-    add_table_agent(
-        app,
-        STAGE,
-        "pool",
-        targets[INDEX],
-        table["pool"],
-        lambda key, v, read, here: handlers.on_index(key, v, read, here, k),
-        targets,
-        dlq,
-        settings,
+    wiring.agent("pool", index, lambda key, v, read, here: handlers.on_index(key, v, read, here, k))
+    wiring.agent(
+        "related", offers, lambda key, v, read, here: handlers.on_offers(key, v, read, here, k, utc_iso())
     )
-    add_table_agent(
-        app,
-        STAGE,
-        "related",
-        targets[OFFERS],
-        table["related"],
-        lambda key, v, read, here: handlers.on_offers(key, v, read, here, k, utc_iso()),
-        targets,
-        dlq,
-        settings,
-    )
-    add_table_timers(app, settings, table)
-    return service
+    return wiring.finish()
 
 
 def main(settings: RelatedSettings | None = None) -> None:

@@ -26,11 +26,13 @@ from faust.types import EventT
 
 from services.core import metrics
 from services.core.settings import _TableStageBase
+from services.core.streaming.app import StreamService
 from services.core.streaming.stage import Output, observe_outputs, run_handler
+from services.core.topics import Topics
 from services.sink import handlers, retention
 from services.sink.batch import Get, StagedBatch
 from services.sink.handlers import LATEST, RELATED, Here, Step
-from services.sink.tables import partition_get
+from services.sink.tables import partition_get, sink_table
 
 log = logging.getLogger(__name__)
 FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
@@ -151,6 +153,45 @@ def add_table_agent(
             await asyncio.sleep(0)
 
     app.agent(source, name=f"{stage}-{name}")(agent)
+
+
+class TableAgents:
+    """One app's wiring: its tables, the topics its agents send to, and its agents.
+
+    Both of the sink's apps are built the same way: raw (bytes) topics, one RocksDB
+    table per name on `partitions` partitions, internal topics by role, and agents that
+    all send to the same targets and the same DLQ.
+    """
+
+    def __init__(
+        self,
+        service: StreamService,
+        settings: _TableStageBase,
+        tables: Iterable[str],
+        internal: dict[str, str],
+        published: dict[str, str],
+    ) -> None:
+        self.service, self.app, self.settings = service, service.app, settings
+        partitions = settings.topics.partitions
+        # the retention timer deletes from them too
+        self.tables = {name: sink_table(self.app, name, partitions, settings.rocksdb) for name in tables}
+        self.targets = {role: service.internal_topic(suffix) for role, suffix in internal.items()}
+        self.targets |= {role: self.topic(name) for role, name in published.items()}
+        self.dlq = self.topic(Topics(settings.topics).dlq)
+
+    def topic(self, name: str) -> faust.types.TopicT:
+        return self.app.topic(name, key_type=bytes, value_type=bytes)
+
+    def agent(self, name: str, source: faust.types.TopicT, steps: Steps, table: str | None = "") -> None:
+        """An agent on `source`; its table is the one called `name` unless given (None: none)."""
+        store = self.tables[table or name] if table is not None else None
+        add_table_agent(
+            self.app, self.service.name, name, source, store, steps, self.targets, self.dlq, self.settings
+        )
+
+    def finish(self) -> StreamService:
+        add_table_timers(self.app, self.settings, self.tables)
+        return self.service
 
 
 def _nothing(key: bytes) -> bytes | None:

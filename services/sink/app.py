@@ -28,6 +28,7 @@ answers any key.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -38,11 +39,10 @@ from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
 from services.sink import api, handlers, openapi
-from services.sink.agents import Steps, add_table_agent, add_table_timers
+from services.sink.agents import TableAgents
 from services.sink.handlers import LATEST, STORIES, VIEWS, Here, Step
 from services.sink.page import add_page
 from services.sink.stream import StreamHub
-from services.sink.tables import sink_table
 from services.sink.web import json_errors, json_reply, respond
 
 log = logging.getLogger(__name__)
@@ -59,25 +59,9 @@ def _drop_faust_index(app: faust.App) -> None:
 
 
 def build(settings: SinkSettings) -> StreamService:
-    service = make_service(STAGE, settings)
-    app = service.app
     topics = Topics(settings.topics)
-    n = settings.topics.partitions
-    size = settings.latest_size
-
-    def raw_topic(name: str) -> faust.types.TopicT:
-        return app.topic(name, key_type=bytes, value_type=bytes)
-
-    targets = {
-        **{role: service.internal_topic(suffix) for role, suffix in INTERNAL.items()},
-        LATEST: raw_topic(topics.latest),
-    }
-    dlq = raw_topic(topics.dlq)
-    # the retention timer deletes from them too
-    table = {name: sink_table(app, name, n, settings.rocksdb) for name in TABLES}
-
-    def agent(name: str, source: faust.types.TopicT, steps: Steps) -> None:
-        add_table_agent(app, STAGE, name, source, table[name], steps, targets, dlq, settings)
+    n, size = settings.topics.partitions, settings.latest_size
+    wiring = TableAgents(make_service(STAGE, settings), settings, TABLES, INTERNAL, {LATEST: topics.latest})
 
     def article(key: bytes | None, value: bytes, read: handlers.Read, here: Here) -> list[Step]:
         return [handlers.on_article(key, value, read(key) if key is not None else None, n)]
@@ -85,21 +69,18 @@ def build(settings: SinkSettings) -> StreamService:
     def story(key: bytes | None, value: bytes, read: handlers.Read, here: Here) -> list[Step]:
         return [handlers.on_story(key or b"", value, read(key) if key is not None else None)]
 
-    agent("articles", raw_topic(topics.articles), article)
-    agent(
-        "latest",
-        targets[VIEWS],
-        lambda key, v, read, here: handlers.on_views(key, v, read, here, size, utc_iso()),
-    )
-    agent("stories", targets[STORIES], story)
-
     def related(key: bytes | None, value: bytes, read: handlers.Read, here: Here) -> list[Step]:
         return [handlers.on_related_list(key, value, here)]
 
-    agent("related", raw_topic(topics.related), related)
-    add_table_timers(app, settings, table)
-    add_http(app, settings, topics, table)
-    return service
+    def views(key: bytes | None, value: bytes, read: handlers.Read, here: Here) -> Iterable[Step]:
+        return handlers.on_views(key, value, read, here, size, utc_iso())
+
+    wiring.agent("articles", wiring.topic(topics.articles), article)
+    wiring.agent("latest", wiring.targets[VIEWS], views)
+    wiring.agent("stories", wiring.targets[STORIES], story)
+    wiring.agent("related", wiring.topic(topics.related), related)
+    add_http(wiring.app, settings, topics, wiring.tables)
+    return wiring.finish()
 
 
 def add_http(app: faust.App, settings: SinkSettings, topics: Topics, table: dict[str, Any]) -> None:

@@ -43,7 +43,9 @@ XSS_BODY = "<script>alert(2)</script>"
 def system(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make system-deps)")
-    with running_system(kafka_broker.bootstrap, tmp_path_factory.mktemp("page"), ("sink", "related")) as running:
+    with running_system(
+        kafka_broker.bootstrap, tmp_path_factory.mktemp("page"), ("sink", "related")
+    ) as running:
         politics = THEMES[0]
         xss = make_article(
             "xss",

@@ -7,6 +7,7 @@ validate against its topic's schema, and a poison record must reach news.dlq.
 from __future__ import annotations
 
 import base64
+import os
 from typing import Any
 
 import httpx
@@ -199,3 +200,13 @@ def test_script_laden_text_is_served_as_data(sink: SinkCluster, fed: dict[str, A
 def test_openapi_document_is_served(sink: SinkCluster) -> None:
     spec = get(f"{url(sink)}/openapi.json").json()
     assert spec["openapi"] == "3.1.0" and "/v1/latest" in spec["paths"]
+
+
+def test_the_related_worker_yields_the_cpu_to_the_sink(sink: SinkCluster) -> None:
+    """`newsflow run` applies NEWSFLOW_NICE: the related worker's default is 10."""
+    assert sink.related is not None and sink.related.proc is not None
+    sink_worker = sink.workers[0].proc
+    assert sink_worker is not None
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, sink_worker.pid) == base
+    assert os.getpriority(os.PRIO_PROCESS, sink.related.proc.pid) == max(base, 10)

@@ -57,5 +57,5 @@ def test_state_survives_kill_and_restart(cluster: SinkCluster) -> None:
     new_ids = [a.id for a in later]
     cluster.wait(lambda: set(new_ids) <= set(latest_ids(url)), "new articles listed", 120)
     lists = settled(lambda: answers(url, new_ids, []))
-    found = {r["id"] for name, (_, items) in lists.items() if name.startswith("related") for r in items}
+    found = {r["id"] for i in new_ids for r in lists[f"related {i}"][1]}
     assert found & set(IDS), f"new articles are related to none of the old ones: {lists}"
