@@ -93,10 +93,10 @@ def offline_baseline(docs: list[dict[str, str]], folder: Path) -> OfflineResult:
 def ratios(completed: int, seconds: float, cpu_seconds: float, offline: OfflineResult) -> dict[str, Any]:
     """Streaming vs offline, by wall time and by CPU time.
 
-    The stream runs five processes on all the machine's cores while `newsflow process` is
-    one, so the wall-time ratio flatters the stream; articles per CPU second of the five
+    The stream runs six processes on all the machine's cores while `newsflow process` is
+    one, so the wall-time ratio flatters the stream; articles per CPU second of the six
     services vs articles per CPU second of the offline process compares the cost of one
-    article on equal terms. `cpu_seconds` is the five services' CPU during the `seconds`
+    article on equal terms. `cpu_seconds` is the six services' CPU during the `seconds`
     of wall time it took to get `completed` articles through (the broker not included).
     """
     streaming_per_s = completed / seconds if seconds > 0 else 0.0

@@ -1,7 +1,7 @@
 """`make bench`: end-to-end throughput and latency of the whole system on a real broker.
 
 First runs each workload's articles offline (`newsflow process`, one process) for the
-baseline. Then starts its own Kafka (Maven jars) and the five services exactly as
+baseline. Then starts its own Kafka (Maven jars) and the six services exactly as
 `make run` does, and for each workload (text dumps, HTML pages), after a warm-up (--warmup
 articles through the whole system, not measured: a fresh JVM compiles for its first minute):
   * saturation: POST N articles as fast as the ingest API takes them (NDJSON batches)
@@ -204,7 +204,7 @@ def run_offline(names: list[str], args: argparse.Namespace, tmp: Path) -> dict[s
 
 @contextmanager
 def running_system(tmp: Path) -> Iterator[System]:
-    """Kafka from the Maven jars and the five services as `make run` starts them, sampled."""
+    """Kafka from the Maven jars and the six services as `make run` starts them, sampled."""
     from services.core.commands.dev import kafka_runner
 
     broker = kafka_runner().KafkaBroker(

@@ -39,7 +39,7 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
         f"({offline['articles']} in {offline['seconds']} s, start-up {offline['startup_seconds']} s "
         f"not counted, {offline['dlq']} DLQ); streaming/offline (wall time) {result['streaming_vs_offline']}",
         f"{name}: per CPU second: streaming {result['streaming_articles_per_cpu_s']} articles "
-        f"(5 services used {result['streaming_cores_used']} of {os.cpu_count()} cores, Kafka broker "
+        f"({len(result['cpu_seconds'])} services used {result['streaming_cores_used']} of {os.cpu_count()} cores, Kafka broker "
         f"not counted: {result['cpu_seconds_kafka']} CPU s) vs offline "
         f"{result['offline_articles_per_cpu_s']} articles; streaming/offline per CPU second "
         f"{result['streaming_vs_offline_per_cpu_s']}",
