@@ -32,6 +32,7 @@ from aiokafka.structs import TopicPartition
 from services.core import metrics
 from services.core.kafka.clients import consumer_kwargs, producer_kwargs
 from services.core.kafka.producer import RenewableProducer, transaction_ready
+from services.core.memory import Trimmer
 from services.core.settings import _StageBase
 from services.core.state.table import ChangelogTable
 from services.core.streaming.stage import Output, observe_outputs, run_handler
@@ -117,6 +118,7 @@ class TransactionalStage:
         # bumped on every rebalance: a batch fetched before one is stale (its partitions
         # may have moved; positions were reset to the committed offsets) and is dropped
         self.generation = 0
+        self.trimmer = Trimmer()  # freed batch memory back to the OS (services.core.memory)
 
     # -- lifecycle ------------------------------------------------------------------
     def _new_producer(self) -> AIOKafkaProducer:
@@ -281,6 +283,7 @@ class TransactionalStage:
                         self.resync |= {tp for tp, messages in batch.items() if messages}
                         continue
                     await self._process(batch)
+                self.trimmer.maybe()  # the batch's large values are gone: RSS follows
                 backoff = 0.5
             except ProducerFenced as exc:
                 # the broker gave our transactional id a newer epoch: it expired our
