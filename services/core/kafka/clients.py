@@ -56,8 +56,17 @@ def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     }
 
 
+# What one fetch may bring per partition and in all. Not a cap on record size: the broker
+# returns a partition's first batch whole however large it is (KIP-74), so a record of up
+# to max_message_bytes still comes through (tests/integration/kafka/test_broker.py). Why
+# small: the consumer keeps what it fetched in memory until the stage takes it, and with
+# 16 MB per partition a normalizer on HTML pages held tens of MB of prefetched pages.
+FETCH_PARTITION_BYTES = 1 << 20
+FETCH_TOTAL_BYTES = 8 << 20
+
+
 def consumer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     return common_kwargs(settings) | {
-        "max_partition_fetch_bytes": settings.max_message_bytes,
-        "fetch_max_bytes": max(settings.max_message_bytes, 52_428_800),
+        "max_partition_fetch_bytes": FETCH_PARTITION_BYTES,
+        "fetch_max_bytes": FETCH_TOTAL_BYTES,
     }

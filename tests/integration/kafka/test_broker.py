@@ -20,6 +20,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.codec import has_lz4, has_snappy, has_zstd
 from aiokafka.errors import for_code
 
+from services.core.kafka.clients import consumer_kwargs, producer_kwargs
+from services.core.settings import KafkaSettings
 from tests.support.kafka import group_offsets
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio]
@@ -145,6 +147,30 @@ async def test_five_megabyte_value_round_trips(kafka_broker: Any, unique_name: C
         fetch_max_bytes=2 * MAX_BYTES,
     )
     assert got == [(b"big", value)]
+
+
+async def test_the_services_consumers_take_a_record_larger_than_their_fetch_sizes(
+    kafka_broker: Any, unique_name: Callable[[str], str]
+) -> None:
+    """services.core.kafka.clients fetches little per partition (memory); a record of up
+    to NEWSFLOW_KAFKA__MAX_MESSAGE_BYTES must still come through (the broker hands over
+    the first batch of a partition whole, however large: KIP-74)."""
+    topic = unique_name("raw-big")
+    await create_topic(kafka_broker.bootstrap, topic, configs={"max.message.bytes": str(MAX_BYTES)})
+    settings = KafkaSettings(bootstrap_servers=kafka_broker.bootstrap)
+    fetch = consumer_kwargs(settings)
+    big = os.urandom(max(fetch["max_partition_fetch_bytes"], fetch["fetch_max_bytes"]) + 1024)
+    values = [b"small-1", big, b"small-2"]
+    producer = AIOKafkaProducer(**producer_kwargs(settings))
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value=value, key=b"k")
+    finally:
+        await producer.stop()
+    kwargs = {k: v for k, v in fetch.items() if k != "bootstrap_servers"}
+    got = await read_all(kafka_broker.bootstrap, topic, 3, **kwargs)
+    assert [v for _, v in got] == values
 
 
 async def test_consumer_group_commit_and_resume(kafka_broker: Any, unique_name: Callable[[str], str]) -> None:
