@@ -6,13 +6,13 @@ why each table has its own agent on a topic partitioned like it):
 
   news.articles    (key id)    -> the article's Features, grouped by partition, to
   <app>-rel-index  IndexBatch  -> pool[key] per key (member references) and the
-                                  article's Features once  -> offers (services.sink.candidates)
+                                  article's Features once  -> offers (services.related.candidates)
   <app>-rel-offers OfferBatch  -> related[id] per target   -> news.related (compacted)
 
 The sink keeps a copy of news.related for its HTTP API. Why a worker of its own:
 scoring a new article against its pools (up to ~1,000 members once they are full) is
 most of the sink's old work, and in one faust app the latest views waited behind it.
-The scoring is the pure code of services.sink.candidates and services.sink.related,
+The scoring is the pure code of services.related.candidates and services.related.scoring,
 the same the offline `newsflow related` runs.
 """
 
@@ -23,7 +23,7 @@ from services.core.settings import RelatedSettings
 from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
-from services.sink import handlers
+from services.related import handlers
 from services.sink.agents import TableAgents
 from services.sink.handlers import INDEX, OFFERS, RELATED
 

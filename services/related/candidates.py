@@ -49,7 +49,7 @@ import msgspec
 
 from services.core.kafka.partitioner import hash_partition
 from services.core.models import RelatedItem
-from services.sink.related import Features, Prepared, norm_title, prepare, score_both
+from services.related.scoring import Features, Prepared, norm_title, prepare, score_both
 
 POOL_SIZE = 64  # Features kept per index key
 REVERSE_PER_KEY = 5  # existing articles told about a new one, per index key

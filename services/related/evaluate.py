@@ -24,8 +24,10 @@ import orjson
 from services.core.clock import utc_iso
 from services.core.codec import encode
 from services.core.models import Article, Dedupe, Extraction, IngestMeta, Place
-from services.sink import candidates, handlers, wire
-from services.sink.related import WEIGHTS, Prepared, features, parts, prepare, rank, score_prepared
+from services.related import candidates
+from services.related import handlers as related_handlers
+from services.related.scoring import WEIGHTS, Prepared, features, parts, prepare, rank, score_prepared
+from services.sink import handlers, wire
 
 DEFAULT_LIMIT = 2000
 PAIRS = 40_000
@@ -127,10 +129,12 @@ def simulate_stream(articles: list[Article], k: int) -> dict[str, list[str]]:
     for article in sorted(articles, key=lambda a: (a.published_at or "", a.id)):
         extract = features(article)
         batch = encode(wire.IndexBatch(keys=candidates.index_keys(extract), features=extract))
-        step = handlers.combined(handlers.on_index(article.id.encode(), batch, pools.get, here, k))
+        step = handlers.combined(related_handlers.on_index(article.id.encode(), batch, pools.get, here, k))
         pools.update(step.stores)
         for send in step.sends:
-            offered = handlers.on_offers(send.key, send.value, lists.get, here, k, "2026-01-01T00:00:00Z")
+            offered = related_handlers.on_offers(
+                send.key, send.value, lists.get, here, k, "2026-01-01T00:00:00Z"
+            )
             lists.update(handlers.combined(offered).stores)
     out = {}
     for key, value in lists.items():

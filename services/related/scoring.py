@@ -1,4 +1,5 @@
-"""Relatedness: a pure score between two articles, used by the sink and `newsflow related`.
+"""Relatedness: a pure score between two articles, used by the related worker and
+`newsflow related`.
 
 The score blends what people mean by "related": the same story, shared named people
 and organisations, shared places, shared topics, similar wording, and the publisher's
@@ -6,8 +7,8 @@ own related links matched by title. Recent candidates are preferred (relative to
 article, so a stored score never changes with the wall clock). Scores are in [0, 1].
 
 Scoring works on `Features`, a small extract of an article (sets of names, places,
-topic codes, salient terms, link titles). The stream app ships Features, never whole
-articles, between partitions (see services.sink.candidates), and the offline command
+topic codes, salient terms, link titles). The related worker ships Features, never whole
+articles, between partitions (see services.related.candidates), and the offline command
 and the evaluation use the very same function, so all three agree.
 """
 

@@ -59,7 +59,7 @@ _related = msgspec.json.Decoder(_RelatedTimes)
 
 
 class _RefTimes(msgspec.Struct, array_like=True):
-    """A pool reference (services.sink.candidates.PoolRef), times only."""
+    """A pool reference (services.related.candidates.PoolRef), times only."""
 
     id: str
     version: int

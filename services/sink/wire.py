@@ -26,8 +26,8 @@ import msgspec
 
 from services.core.exceptions import DecodeError
 from services.core.models import ArticleSummary
-from services.sink.candidates import Offer
-from services.sink.related import Features
+from services.related.candidates import Offer
+from services.related.scoring import Features
 
 B = TypeVar("B")
 NonEmpty = msgspec.Meta(min_length=1)

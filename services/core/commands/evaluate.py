@@ -17,7 +17,7 @@ EVALUATIONS = {
     "extraction": ("services.normalizer.evaluate", "evaluate_extraction", "fundus"),
     "categorizer": ("services.categorizer.evaluate", "evaluate", ""),
     "dedupe": ("services.deduper.evaluate", "evaluate_dedupe", ""),
-    "related": ("services.sink.evaluate", "evaluate_related", ""),
+    "related": ("services.related.evaluate", "evaluate_related", ""),
 }
 
 

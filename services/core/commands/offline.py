@@ -95,7 +95,7 @@ def run_dedupe(path: str, out: TextIO) -> int:
 
 
 def run_related(path: str, top: int, out: TextIO) -> int:
-    from services.sink.related import top_related
+    from services.related.scoring import top_related
 
     articles = [decode(line, Article) for line in read_jsonl(path)]
     for article in articles:

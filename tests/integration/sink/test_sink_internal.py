@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
 from services.core.models import ArticleSummary, RelatedItem
-from services.sink.candidates import Offer
+from services.related.candidates import Offer
 from services.sink.wire import ViewBatch
 from tests.integration.sink.support import SinkCluster, get, latest_ids
 from tests.support.kafka import read_all, wait_for

@@ -618,6 +618,7 @@ SINK_ROLES = ("articles", "views", "stories", "index", "offers", "related", "art
 def _sink_steps(role: str, key: bytes | None, value: bytes, read: Read) -> Iterator[Step]:
     """What services.sink.app and services.related.app wire to each agent (one partition,
     so every key is here)."""
+    from services.related import handlers as related
     from services.sink import handlers as sink
 
     here = sink.Here(0, 1)
@@ -628,13 +629,13 @@ def _sink_steps(role: str, key: bytes | None, value: bytes, read: Read) -> Itera
     elif role == sink.STORIES:
         yield sink.on_story(key or b"", value, read(key) if key is not None else None)
     elif role == sink.INDEX:
-        yield from sink.on_index(key, value, read, here, 10)
+        yield from related.on_index(key, value, read, here, 10)
     elif role == sink.RELATED:
         yield sink.on_related_list(key, value, here)
     elif role == "article-index":
-        yield sink.on_article_index(key, value, 1)
+        yield related.on_article_index(key, value, 1)
     else:
-        yield from sink.on_offers(key, value, read, here, 10, RECEIVED)
+        yield from related.on_offers(key, value, read, here, 10, RECEIVED)
 
 
 def sink_handle(role: str, key: bytes | None, value: bytes, table: dict[bytes, bytes]) -> list[Output] | None:

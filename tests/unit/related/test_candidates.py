@@ -1,10 +1,10 @@
 """The stream's related computation: index keys, bounded pools, offers, per-article merge."""
 
 from services.core.models import Dedupe, Place, RelatedItem, Topic
-from services.sink import candidates
-from services.sink.candidates import Offer, RelatedState, apply_offer, index_keys, join_pool, score_in_pool
-from services.sink.related import Features, features
-from tests.unit.sink.test_related import art
+from services.related import candidates
+from services.related.candidates import Offer, RelatedState, apply_offer, index_keys, join_pool, score_in_pool
+from services.related.scoring import Features, features
+from tests.unit.related.test_scoring import art
 
 POLITICS = [Topic(code="medtop:11000000", label="politics", score=0.9)]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import orjson
 
-from services.sink.evaluate import auc, evaluate_related, format_report
+from services.related.evaluate import auc, evaluate_related, format_report
 
 GRAIN = "Wheat and corn exports rose as grain shipments from the port increased, traders said of the harvest."
 OIL = "Crude oil prices fell after OPEC output rose and refinery demand for crude weakened this month."

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.core.models import Article, Dedupe, Extraction, IngestMeta, LinkItem, Links, Topic
-from services.sink.related import score, top_related
+from services.related.scoring import score, top_related
 
 
 def art(id_: str, published_at: str = "2026-01-01T00:00:00Z", **kw: object) -> Article:
@@ -65,7 +65,7 @@ def test_wording_counts_as_text_similarity() -> None:
 
 
 def test_rank_all_matches_top_related() -> None:
-    from services.sink.related import rank_all
+    from services.related.scoring import rank_all
 
     arts = [
         art("a", topics=POLITICS, people=["X"]),
@@ -78,7 +78,7 @@ def test_rank_all_matches_top_related() -> None:
 def test_features_survive_the_wire() -> None:
     import msgspec
 
-    from services.sink.related import Features, features
+    from services.related.scoring import Features, features
 
     f = features(art("a", title="T", topics=POLITICS, people=["Valery Gerasimov"]))
     assert msgspec.json.decode(msgspec.json.encode(f), type=Features) == f

@@ -6,9 +6,9 @@ import random
 
 import msgspec
 
-from services.sink import candidates
-from services.sink.candidates import REVERSE_PER_KEY, Offer
-from services.sink.related import Features, features, prepare, rank, score_both, score_prepared
+from services.related import candidates
+from services.related.candidates import REVERSE_PER_KEY, Offer
+from services.related.scoring import Features, features, prepare, rank, score_both, score_prepared
 from tests.integration.sink.articles import synthetic
 
 

@@ -20,8 +20,9 @@ import msgspec
 from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
 from services.core.models import Article
+from services.related import handlers as related
+from services.related.candidates import decode_state
 from services.sink import handlers, wire
-from services.sink.candidates import decode_state
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Here, Send, Step
 
 NOW = "2026-03-01T12:00:00.000Z"
@@ -72,15 +73,15 @@ class MemorySink:
         if send.role == ARTICLES:  # the sink's articles agent and the related worker's
             return [
                 handlers.on_article(key, value, table.get(key), self.partitions),
-                handlers.on_article_index(key, value, self.partitions),
+                related.on_article_index(key, value, self.partitions),
             ]
         if send.role == STORIES:
             return [handlers.on_story(key, value, table.get(key))]
         if send.role == VIEWS:
             return list(handlers.on_views(key, value, table.get, here, self.size, NOW))
         if send.role == INDEX:
-            return list(handlers.on_index(key, value, table.get, here, self.k))
-        return list(handlers.on_offers(key, value, table.get, here, self.k, NOW))
+            return list(related.on_index(key, value, table.get, here, self.k))
+        return list(related.on_offers(key, value, table.get, here, self.k, NOW))
 
     def _explode(self, send: Send) -> list[Send]:
         """The per-key messages of earlier versions for one batch (single_key mode)."""

@@ -11,6 +11,7 @@ import msgspec
 from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
 from services.core.streaming.stage import Output, run_handler
+from services.related import handlers as related
 from services.sink import handlers
 from services.sink.agents import write_plan
 from services.sink.batch import StagedBatch
@@ -112,7 +113,7 @@ def _steps(sink: MemorySink, send: Send, read: handlers.Read, here: Here) -> lis
     if send.role == ARTICLES:
         return [
             handlers.on_article(send.key, send.value, read(send.key), sink.partitions),
-            handlers.on_article_index(send.key, send.value, sink.partitions),
+            related.on_article_index(send.key, send.value, sink.partitions),
         ]
     if send.role == handlers.STORIES:
         return [handlers.on_story(send.key, send.value, read(send.key))]
@@ -121,8 +122,8 @@ def _steps(sink: MemorySink, send: Send, read: handlers.Read, here: Here) -> lis
             handlers.on_views(send.key, send.value, read, here, sink.size, "2026-03-01T12:00:00.000Z")
         )
     if send.role == handlers.INDEX:
-        return list(handlers.on_index(send.key, send.value, read, here, sink.k))
-    return list(handlers.on_offers(send.key, send.value, read, here, sink.k, "2026-03-01T12:00:00.000Z"))
+        return list(related.on_index(send.key, send.value, read, here, sink.k))
+    return list(related.on_offers(send.key, send.value, read, here, sink.k, "2026-03-01T12:00:00.000Z"))
 
 
 def test_a_staged_batch_ends_where_committing_every_message_ends_with_fewer_writes() -> None:

@@ -8,8 +8,10 @@ import msgspec
 
 from services.core.codec import encode
 from services.core.models import Article
-from services.sink import candidates, handlers, retention, views
-from services.sink.related import features
+from services.related import candidates
+from services.related import handlers as related
+from services.related.scoring import features
+from services.sink import handlers, retention, views
 from tests.integration.sink.articles import make_article
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -46,9 +48,9 @@ def test_a_story_or_pool_stays_while_any_member_is_inside_the_window() -> None:
     assert retention.is_expired("stories", story_old, LIMIT)
     [(_, both)] = handlers.on_story(b"s", encode(views.summarize(new_a)), story_old).stores
     assert not retention.is_expired("stories", both, LIMIT)
-    pool_old = handlers.encode_list([features(old_a)])
+    pool_old = related.encode_list([features(old_a)])
     assert retention.is_expired("pool", pool_old, LIMIT)
-    assert not retention.is_expired("pool", handlers.encode_list([features(old_a), features(new_a)]), LIMIT)
+    assert not retention.is_expired("pool", related.encode_list([features(old_a), features(new_a)]), LIMIT)
 
 
 def test_members_written_before_the_received_field_fall_back_to_their_dates() -> None:
@@ -65,8 +67,8 @@ def test_a_value_that_cannot_be_decoded_is_expired_rather_than_kept_forever() ->
 def test_a_pool_of_references_and_stored_features_expire_by_ingest_time() -> None:
     old_f, new_f = features(_article(10)), features(msgspec.structs.replace(_article(2), id="a2"))
     old_ref, new_ref = candidates.pool_ref(old_f, 0), candidates.pool_ref(new_f, 1)
-    assert retention.is_expired("pool", handlers.encode_list([old_ref]), LIMIT)
-    assert not retention.is_expired("pool", handlers.encode_list([new_ref, old_ref]), LIMIT)
+    assert retention.is_expired("pool", related.encode_list([old_ref]), LIMIT)
+    assert not retention.is_expired("pool", related.encode_list([new_ref, old_ref]), LIMIT)
     assert retention.is_expired("pool", encode(old_f), LIMIT)
     assert not retention.is_expired("pool", encode(new_f), LIMIT)
 
