@@ -2,33 +2,21 @@
 
 import msgspec
 import pytest
-from aiokafka.partitioner import DefaultPartitioner
 
 from services.core import schemas
 from services.core.codec import encode
 from services.core.exceptions import DecodeError
-from services.core.models import RelatedItem
 from services.related import candidates
 from services.related import handlers as related
-from services.related.candidates import Offer, index_keys
+from services.related.candidates import index_keys
 from services.related.scoring import features
 from services.sink import handlers, wire
 from services.sink.handlers import INDEX, RELATED, Here
 from tests.integration.sink.articles import synthetic
 from tests.unit.sink.memory import NOW, MemorySink
+from tests.unit.sink.messages import kafka_partition, offer, sends_by_role
 
 PARTITIONS = 3
-
-
-def kafka_partition(key: bytes, n: int = PARTITIONS) -> int:
-    every = list(range(n))
-    return int(DefaultPartitioner()(key, every, every))
-
-
-def offer(target: str, *items: tuple[str, float], version: int = 1) -> Offer:
-    return Offer(
-        target=target, version=version, items=[RelatedItem(id=i, score=s, reason="text") for i, s in items]
-    )
 
 
 def _pool_values(sink: MemorySink) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
@@ -38,18 +26,11 @@ def _pool_values(sink: MemorySink) -> tuple[dict[bytes, bytes], dict[bytes, byte
     return {k: v for k, v in pool.items() if k not in stored}, stored
 
 
-def _by_role(step: handlers.Step) -> dict[str, list[handlers.Send]]:
-    by_role: dict[str, list[handlers.Send]] = {}
-    for send in step.sends:
-        by_role.setdefault(send.role, []).append(send)
-    return by_role
-
-
 def test_the_related_worker_sends_an_article_to_its_index_keys_once_per_partition() -> None:
     article = synthetic(1)[0]
     step = related.on_article_index(article.id.encode(), encode(article), PARTITIONS)
     assert step.stores == [] and step.received_at == article.ingest.received_at
-    by_role = _by_role(step)
+    by_role = sends_by_role(step)
     assert set(by_role) == {INDEX}
     index = [wire.decode_index(s.key, s.value) for s in by_role[INDEX]]
     assert sorted(k for b in index for k in b.keys) == sorted(index_keys(features(article)))

@@ -2,7 +2,6 @@
 
 import msgspec
 import pytest
-from aiokafka.partitioner import DefaultPartitioner
 
 from services.core import schemas
 from services.core.codec import encode
@@ -13,22 +12,11 @@ from services.related.scoring import features
 from services.sink import handlers, views, wire
 from services.sink.handlers import INDEX, LATEST, STORIES, VIEWS, Here, SinkError
 from tests.integration.sink.articles import make_article, synthetic
-from tests.unit.related.test_handlers import offer as _offer
 from tests.unit.sink.memory import NOW, MemorySink
+from tests.unit.sink.messages import kafka_partition, sends_by_role
+from tests.unit.sink.messages import offer as _offer
 
 PARTITIONS = 3
-
-
-def kafka_partition(key: bytes, n: int = PARTITIONS) -> int:
-    every = list(range(n))
-    return int(DefaultPartitioner()(key, every, every))
-
-
-def _by_role(step: handlers.Step) -> dict[str, list[handlers.Send]]:
-    by_role: dict[str, list[handlers.Send]] = {}
-    for send in step.sends:
-        by_role.setdefault(send.role, []).append(send)
-    return by_role
 
 
 def test_article_is_stored_and_fanned_out_once_per_partition() -> None:
@@ -36,7 +24,7 @@ def test_article_is_stored_and_fanned_out_once_per_partition() -> None:
     step = handlers.on_article(article.id.encode(), encode(article), None, PARTITIONS)
     assert step.stores == [(article.id.encode(), encode(article))]
     assert step.received_at == article.ingest.received_at
-    by_role = _by_role(step)
+    by_role = sends_by_role(step)
     assert set(by_role) == {VIEWS, STORIES}  # related lists are the related worker's
     assert len(by_role[STORIES]) == 1 and by_role[STORIES][0].partition is None
     batches = [wire.decode_views(s.key, s.value) for s in by_role[VIEWS]]
