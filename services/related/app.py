@@ -40,7 +40,10 @@ def build(settings: RelatedSettings) -> StreamService:
     index, offers = wiring.targets[INDEX], wiring.targets[OFFERS]
     articles = wiring.topic(topics.articles)
     wiring.agent(
-        "articles", articles, lambda key, v, read, here: [handlers.on_article_index(key, v, n)], None
+        "articles",
+        articles,
+        lambda key, v, read, here: [handlers.on_article_index(key, v, n)],
+        stateless=True,
     )
     wiring.agent("pool", index, lambda key, v, read, here: handlers.on_index(key, v, read, here, k))
     wiring.agent(

@@ -182,9 +182,9 @@ class TableAgents:
     def topic(self, name: str) -> faust.types.TopicT:
         return self.app.topic(name, key_type=bytes, value_type=bytes)
 
-    def agent(self, name: str, source: faust.types.TopicT, steps: Steps, table: str | None = "") -> None:
-        """An agent on `source`; its table is the one called `name` unless given (None: none)."""
-        store = self.tables[table or name] if table is not None else None
+    def agent(self, name: str, source: faust.types.TopicT, steps: Steps, *, stateless: bool = False) -> None:
+        """An agent on `source` with the table called `name`, or none when `stateless`."""
+        store = None if stateless else self.tables[name]
         add_table_agent(
             self.app, self.service.name, name, source, store, steps, self.targets, self.dlq, self.settings
         )

@@ -188,8 +188,8 @@ async def wait_sink_idle(watcher: Watcher, quiet: float = 1.0, timeout: float = 
     Quiet time alone was not enough: the sink can pause for seconds mid-backlog (a
     commit, a rebalance), and latency runs started into such a pause measured ~15 s.
     So the sink's consumed counter (news.articles, from its /metrics) must have risen,
-    since the watcher started, by the records the watcher saw there, and its group must
-    have committed everything on its internal topics (Watcher.sink_backlog).
+    since the watcher started, by the records the watcher saw there, and the groups of the
+    sink and the related worker must have committed everything (Watcher.sink_backlog).
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -56,21 +56,18 @@ class SinkCluster:
         """A new worker (own state dir unless given) and wait until it is ready; the
         related worker too, the first time."""
         if self.related is None:
-            self.related = self._process(
-                "related", self.root / f"related-{uuid.uuid4().hex[:4]}", free_port()
-            )
+            self.related = self.start_related()
         data_dir = data_dir or self.root / f"w{len(self.workers)}-{uuid.uuid4().hex[:4]}"
-        worker = self._process(f"sink{len(self.workers)}", data_dir, port or free_port())
+        worker = self._process("sink", f"sink{len(self.workers)}", data_dir, port or free_port())
         self.workers.append(worker)
         return worker
 
     def start_related(self, data_dir: Path | None = None, port: int | None = None) -> ServiceProcess:
         """The related worker (own state dir unless given), ready."""
         data_dir = data_dir or self.root / f"related-{uuid.uuid4().hex[:4]}"
-        return self._process("related", data_dir, port or free_port())
+        return self._process("related", "related", data_dir, port or free_port())
 
-    def _process(self, label: str, data_dir: Path, port: int) -> ServiceProcess:
-        service = "related" if label == "related" else "sink"
+    def _process(self, service: str, label: str, data_dir: Path, port: int) -> ServiceProcess:
         worker = ServiceProcess(
             service,
             self.env(data_dir),
