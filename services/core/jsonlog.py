@@ -7,6 +7,7 @@ Log shippers (Loki, Vector, Fluent Bit) parse these without regexes. Every recor
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ class RepeatFilter(logging.Filter):
             return True  # our own lines carry distinct fields (ids, stages): keep them all
         key = (record.name, str(record.msg))
         now = time.monotonic()
-        last, dropped = self._seen.get(key, (0.0, 0))
+        last, dropped = self._seen.get(key, (-math.inf, 0))  # monotonic() may start near 0 at boot
         if now - last < self.window_s:
             self._seen[key] = (last, dropped + 1)
             return False

@@ -6,6 +6,7 @@ import io
 import logging
 
 import orjson
+import pytest
 
 from services.core.jsonlog import JsonFormatter, RepeatFilter
 
@@ -58,3 +59,13 @@ def test_our_own_lines_are_never_thinned() -> None:
         logger.warning("produce failed", extra={"ingest_id": str(n)})
     ids = [orjson.loads(line)["ingest_id"] for line in stream.getvalue().splitlines()]
     assert ids == ["0", "1", "2", "3", "4"]
+
+
+def test_the_first_line_passes_however_young_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: an unseen message counted as last seen at monotonic() == 0, so on a
+    machine up for less than the window the first copy of every library line was dropped."""
+    monkeypatch.setattr("services.core.jsonlog.time.monotonic", lambda: 12.0)  # 12 s after boot
+    stream = io.StringIO()
+    logger = _logger("aiokafka.young", stream, window_s=3600)
+    logger.warning("first")
+    assert [orjson.loads(line)["msg"] for line in stream.getvalue().splitlines()] == ["first"]
