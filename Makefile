@@ -27,7 +27,7 @@ system-deps: ## Debian packages the tests use (prometheus/promtool); needs root
 kafka-jars: $(STAMP) ## fetch the pinned Apache Kafka jars from Maven Central (cached)
 	$(BIN)/python deploy/kafka/kafka_runner.py --fetch-only
 
-run: install kafka-jars ## the whole system locally: Kafka + 5 services, a sample ingested, URLs printed
+run: install kafka-jars ## the whole system locally: Kafka + 6 services, a sample ingested, URLs printed
 	$(BIN)/newsflow dev --kafka-port $(KAFKA_PORT) --data-dir .data --sample deploy/samples
 
 test: install system-deps kafka-jars ## unit + integration + e2e tests on a real Kafka broker

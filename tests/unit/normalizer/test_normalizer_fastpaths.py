@@ -471,15 +471,13 @@ _LANG_SAMPLES = [
 
 
 @given(_TRICKY)
-def test_classify_is_py3langid_classify_on_odd_strings(text: str) -> None:
-    identifier = language._identifier()
-    assert language.classify(identifier, text) == identifier.classify(text)
+def test_classify_takes_odd_strings(text: str) -> None:
+    found = language.classify(text)
+    assert found.code is None or re.fullmatch(r"[a-z]{2}", found.code)
+    assert 0 <= found.percent <= 100
 
 
-def test_classify_is_py3langid_classify() -> None:
-    identifier = language._identifier()
-    seed = (FIXTURES / "seed-article.txt").read_text("utf-8")
-    texts = [*_LANG_SAMPLES, *(p for p in seed.split("\n\n") if p.strip()), seed, seed[:300]]
-    for text in texts:
-        # same label and the same float32 probability, bit for bit
-        assert language.classify(identifier, text) == identifier.classify(text), text[:60]
+def test_classify_the_samples() -> None:
+    codes = [language.classify(text).code for text in _LANG_SAMPLES]
+    # "", "x", capitals, mixed script, NFC, French, a lone surrogate (dropped, not fatal), P1, P2
+    assert codes == [None, None, "en", "en", "de", "fr", "en", "en", "en"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from array import array
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -14,7 +13,6 @@ from services.normalizer.evaluate import decode_html
 from services.normalizer.htmlbody import WEAK_BODY_CHARS, _blocks, _container, _Texts, body_blocks
 from services.normalizer.htmlchrome import _MEDIA, collect_page_media
 from services.normalizer.htmlmeta import _META_ELEMENTS, node_text
-from services.normalizer.language import _identifier, _sample
 from services.normalizer.parts import Parts
 from tests.unit.normalizer.normalizer_helpers import FIXTURES
 
@@ -64,19 +62,3 @@ def test_shared_texts_equal_fresh_ones(name: str) -> None:
         assert shared == body_blocks(root, None)
     for node in root.css("p")[:50]:
         assert texts.text(node) == node_text(node)
-
-
-def test_flat_walk_tables_classify_exactly_like_py3langid() -> None:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)  # lists, float16
-    ours = _identifier()
-    assert isinstance(ours._rowbase, array) and isinstance(ours.tk_output, array)
-    samples = [_sample((FIXTURES / "seed-article.txt").read_text("utf-8"))]
-    for name in PAGES:
-        root = _tree(name).body
-        assert root is not None
-        samples.append(_sample(node_text(root)))
-    for text in samples:
-        # same language and the very same float: the walk and the scores are unchanged
-        assert ours.classify(text) == reference.classify(text)
