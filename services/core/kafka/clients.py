@@ -40,6 +40,16 @@ def common_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     return kwargs
 
 
+# Bytes a producer collects per partition before that partition's batch must go. aiokafka
+# keeps one open batch per partition, and a send into a full one waits until the sender
+# has shipped it, one produce request in flight per broker: at its default of 16 KB the
+# deduper's changelog writes (~1,000 records per transaction) waited a round trip per
+# 16 KB. make bench, text, 1,200 articles at saturation: 76-80 -> 109 articles/s end to
+# end, deduper transactions 119 -> 87 ms (changelog sends 59 -> 13 ms). 1 MiB still fits a
+# topic with Kafka's default max.message.bytes (1,048,588), should one exist.
+MAX_BATCH_BYTES = 1 << 20
+
+
 def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     """Durable producer: acks from all in-sync replicas, idempotent, compressed.
 
@@ -52,6 +62,7 @@ def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
         "enable_idempotence": True,
         "compression_type": None if settings.compression == "none" else settings.compression,
         "max_request_size": settings.max_message_bytes,
+        "max_batch_size": min(MAX_BATCH_BYTES, settings.max_message_bytes),
         "linger_ms": 5,
     }
 

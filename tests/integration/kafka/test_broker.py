@@ -173,6 +173,35 @@ async def test_the_services_consumers_take_a_record_larger_than_their_fetch_size
     assert [v for _, v in got] == values
 
 
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # a topic created without newsflow's admin
+
+
+async def test_the_services_full_batches_fit_a_topic_with_kafkas_default_limit(
+    kafka_broker: Any, unique_name: Callable[[str], str]
+) -> None:
+    """The producers collect up to MAX_BATCH_BYTES per partition (clients.py: aiokafka's
+    16 KB default made sends wait a round trip per 16 KB). 2.5 MB to one partition, sent
+    without waiting, goes out as full batches; each must pass a broker that takes no more
+    than Kafka's default per record batch, or the sends fail (MessageSizeTooLarge)."""
+    topic = unique_name("batches")
+    await create_topic(
+        kafka_broker.bootstrap, topic, configs={"max.message.bytes": str(KAFKA_DEFAULT_MAX_MESSAGE_BYTES)}
+    )
+    settings = KafkaSettings(bootstrap_servers=kafka_broker.bootstrap)
+    values = [os.urandom(1000) for _ in range(2500)]  # incompressible, and no compression by default
+    producer = AIOKafkaProducer(**producer_kwargs(settings))
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, partition=0) for v in values]
+        await producer.flush()
+        offsets = [(await f).offset for f in futures]
+    finally:
+        await producer.stop()
+    assert offsets == list(range(len(values)))
+    got = await read_all(kafka_broker.bootstrap, topic, len(values))
+    assert [v for _, v in got] == values
+
+
 async def test_consumer_group_commit_and_resume(kafka_broker: Any, unique_name: Callable[[str], str]) -> None:
     topic, group = unique_name("clean"), unique_name("normalizer")
     await create_topic(kafka_broker.bootstrap, topic)

@@ -1,0 +1,16 @@
+"""Producer and consumer settings the services share (services.core.kafka.clients)."""
+
+from __future__ import annotations
+
+from services.core.kafka.clients import MAX_BATCH_BYTES, producer_kwargs
+from services.core.settings import KafkaSettings
+
+
+def test_producers_batch_a_mebibyte_per_partition() -> None:
+    # aiokafka's default (16 KB) made sends wait a produce round trip per 16 KB per partition
+    assert producer_kwargs(KafkaSettings())["max_batch_size"] == MAX_BATCH_BYTES == 1 << 20
+
+
+def test_a_batch_is_never_larger_than_a_record_may_be() -> None:
+    kwargs = producer_kwargs(KafkaSettings(max_message_bytes=256 * 1024))
+    assert kwargs["max_batch_size"] == 256 * 1024 == kwargs["max_request_size"]
