@@ -1,14 +1,20 @@
-# One image for all five newsflow services; the command picks the service:
+# One image for all six newsflow services; the command picks the service:
 #   docker run newsflow run normalizer        (default: run ingest)
 #   docker run newsflow topics create
 # docker-compose.yml builds it once and runs every service from it.
 
-# ---- build: the project and its dependencies in a venv (wheels only, no compiler) ----
+# ---- build: the project and its dependencies in a venv ----
 FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
+
+# A C++ compiler for this stage only: pycld2 (language detection) has wheels for x86_64
+# only, so on arm64 pip builds it from source. The runtime image below has no compiler.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN python -m venv /opt/newsflow
 ENV PATH=/opt/newsflow/bin:$PATH
