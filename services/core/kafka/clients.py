@@ -50,6 +50,11 @@ def common_kwargs(settings: KafkaSettings) -> dict[str, Any]:
 MAX_BATCH_BYTES = 1 << 20
 
 
+def producer_batch_bytes(settings: KafkaSettings) -> int:
+    """A producer's per-partition batch: MAX_BATCH_BYTES, never more than a record may be."""
+    return min(MAX_BATCH_BYTES, settings.max_message_bytes)
+
+
 def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     """Durable producer: acks from all in-sync replicas, idempotent, compressed.
 
@@ -62,7 +67,7 @@ def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
         "enable_idempotence": True,
         "compression_type": None if settings.compression == "none" else settings.compression,
         "max_request_size": settings.max_message_bytes,
-        "max_batch_size": min(MAX_BATCH_BYTES, settings.max_message_bytes),
+        "max_batch_size": producer_batch_bytes(settings),
         "linger_ms": 5,
     }
 

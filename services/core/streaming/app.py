@@ -15,7 +15,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from services import __version__
 from services.core.http import metrics_middleware
-from services.core.kafka.clients import MAX_BATCH_BYTES, ssl_context
+from services.core.kafka.clients import producer_batch_bytes, ssl_context
 from services.core.kafka.partitioner import default_partitioner
 from services.core.metrics import SERVICE_INFO
 from services.core.settings import KafkaSettings, _StageBase
@@ -105,7 +105,7 @@ def make_app(service: str, settings: _StageBase) -> faust.App:
         producer_compression_type=None if kafka.compression == "none" else kafka.compression,
         producer_max_request_size=kafka.max_message_bytes,
         # table changelogs and outputs as the transactional stages batch them (clients.py)
-        producer_max_batch_size=min(MAX_BATCH_BYTES, kafka.max_message_bytes),
+        producer_max_batch_size=producer_batch_bytes(kafka),
         consumer_max_fetch_size=kafka.max_message_bytes,
         broker_request_timeout=max(kafka.request_timeout_ms / 1000, 90.0),
         # a killed worker's partitions move after 10 s instead of faust's default 60 s

@@ -11,11 +11,15 @@ from services.core.kafka.partitioner import default_partitioner, hash_partition
 from services.core.settings import SinkSettings
 
 
-def test_faust_producer_uses_the_shared_partitioner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def producer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The sink app's faust producer (no metrics registered, no broker contacted)."""
     monkeypatch.setattr(app_module, "setup_prometheus_sensors", lambda *a, **kw: None)
     monkeypatch.setattr(app_module.SERVICE_INFO, "info", lambda *a, **kw: None)
-    app = app_module.make_app("sink", SinkSettings(data_dir=tmp_path))
-    producer: Any = app.producer
+    return app_module.make_app("sink", SinkSettings(data_dir=tmp_path)).producer
+
+
+def test_faust_producer_uses_the_shared_partitioner(producer: Any) -> None:
     chosen = producer._settings_default()["partitioner"]
     assert chosen is default_partitioner
     every = list(range(6))
@@ -23,11 +27,5 @@ def test_faust_producer_uses_the_shared_partitioner(tmp_path: Path, monkeypatch:
         assert chosen(key, every, every) == hash_partition(key, 6)
 
 
-def test_faust_producer_batches_like_the_transactional_stages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(app_module, "setup_prometheus_sensors", lambda *a, **kw: None)
-    monkeypatch.setattr(app_module.SERVICE_INFO, "info", lambda *a, **kw: None)
-    app = app_module.make_app("sink", SinkSettings(data_dir=tmp_path))
-    producer: Any = app.producer
+def test_faust_producer_batches_like_the_transactional_stages(producer: Any) -> None:
     assert producer._settings_default()["max_batch_size"] == MAX_BATCH_BYTES
