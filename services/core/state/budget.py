@@ -39,5 +39,6 @@ def rocksdict_options(settings: RocksDBSettings) -> Options:
     options.set_max_write_buffer_number(_WRITE_BUFFERS)
     table = BlockBasedOptions()
     table.set_block_cache(Cache(settings.block_cache_mb * _MB))
+    table.set_bloom_filter(10, False)
     options.set_block_based_table_factory(table)
     return options

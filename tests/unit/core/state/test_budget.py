@@ -35,3 +35,16 @@ def test_a_changelog_table_opens_each_partition_with_the_budget(tmp_path: Path) 
     table.commit({})
     assert table.get(3, b"k") == b"w" and len(calls) == 2  # one Options per partition store
     table.close()
+
+
+def test_partition_stores_are_written_with_bloom_filters(tmp_path: Path) -> None:
+    """Most of the deduper's reads miss (a new article's band keys); a bloom filter per
+    SST file answers those without reading its blocks. RocksDB records the filter
+    policy a database was opened with in its OPTIONS file."""
+    table = ChangelogTable("t", "t-changelog", tmp_path, lambda: rocksdict_options(RocksDBSettings()))
+    table.put(0, b"k", b"v")
+    table.commit({})
+    table.close()
+    written = "".join(p.read_text() for p in (tmp_path / "t" / "p0").glob("OPTIONS-*"))
+    policies = [line.strip() for line in written.splitlines() if line.strip().startswith("filter_policy=")]
+    assert policies and all("bloomfilter" in line for line in policies), policies
