@@ -111,7 +111,7 @@ def add_table_agent(
     async def handle(batch: StagedBatch[EventT], event: EventT) -> None:
         message = event.message
         value = event.value if isinstance(event.value, bytes) else b""
-        metrics.MESSAGES_IN.labels(stage, message.topic).inc()
+        metrics.child(metrics.MESSAGES_IN, stage, message.topic).inc()
         where: dict[str, Any] = {
             "topic": message.topic,
             "partition": message.partition,
@@ -123,7 +123,7 @@ def add_table_agent(
         started = time.perf_counter()
         write = partial(write_plan, plan, batch.writer(event), topic_of)
         batch.add(run_handler(stage, write, dlq_name, message.key, value, **where))
-        metrics.PROCESSING.labels(stage).observe(busy + time.perf_counter() - started)
+        metrics.child(metrics.PROCESSING, stage).observe(busy + time.perf_counter() - started)
 
     async def agent(stream: Any) -> None:  # a faust Stream (StreamT lacks take_events)
         within = settings.batch_wait_ms / 1000

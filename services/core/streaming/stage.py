@@ -68,8 +68,8 @@ def observe_outputs(stage: str, outputs: list[Output], received: list[str] | Non
     """Count the outputs; observe the e2e latency of `received` (default: the outputs' own)."""
     now = time.time()
     for out in outputs:
-        metrics.MESSAGES_OUT.labels(stage, out.topic).inc()
+        metrics.child(metrics.MESSAGES_OUT, stage, out.topic).inc()
     times = received if received is not None else [o.received_at for o in outputs if o.received_at]
     for received_at in times:
         with contextlib.suppress(ValueError):
-            metrics.E2E_LATENCY.labels(stage).observe(now - parse_utc(received_at).timestamp())
+            metrics.child(metrics.E2E_LATENCY, stage).observe(now - parse_utc(received_at).timestamp())
