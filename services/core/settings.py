@@ -161,7 +161,12 @@ class _StageBase(_Base):
         description="Stable name of this worker (transactional id suffix); default host-port. "
         "Keep it stable across restarts so a restarted worker fences its dead predecessor.",
     )
-    batch_size: int = Field(200, ge=1, description="Most records per transaction (sink: per agent batch).")
+    batch_size: int = Field(
+        200,
+        ge=1,
+        description="Most messages per transaction, an envelope counted by what it carries "
+        "(sink: per agent batch).",
+    )
     transaction_timeout_ms: int = Field(
         30_000, description="Broker aborts a transaction its producer abandoned after this."
     )
@@ -183,6 +188,12 @@ class CategorizerSettings(_StageBase):
 
 class DeduperSettings(_StageBase):
     http: HttpSettings = HttpSettings(port=8013)
+    batch_size: int = Field(
+        1000,
+        ge=1,
+        description="Most messages per transaction, an envelope counted by what it carries. "
+        "An article is ~20 messages on the deduper's internal topics, so ~50 articles.",
+    )
     window_days: float = Field(7.0, gt=0, description="How long an article stays in the index.")
 
 

@@ -268,6 +268,7 @@ def build(settings: DeduperSettings) -> tuple[TransactionalStage, list[str]]:
         app.handle,
         tables=app.tables,
         table_sources={**dict.fromkeys(INDEX_TABLES, app.index_topic), "gather": app.gather_topic},
+        coalesce=frozenset({app.index_topic, app.gather_topic}),
     )
     return stage, [app.index_topic, app.gather_topic]
 

@@ -33,19 +33,27 @@ def env_vars() -> dict[str, dict[str, tuple[str, str]]]:
     }
 
 
+def _defaults(by_default: dict[str, list[str]]) -> str:
+    """One default as is; several each with the services that have it (sorted by value)."""
+    shown = {d: services for d, services in by_default.items() if d}
+    if len(shown) <= 1:
+        return " / ".join(f"`{d}`" for d in shown)
+    return " / ".join(f"`{d}` ({', '.join(shown[d])})" for d in sorted(shown))
+
+
 def run_settings(markdown: bool, out: TextIO) -> int:
     table = env_vars()
     if markdown:
         out.write("| variable | services | default | meaning |\n|---|---|---|---|\n")
-        rows: dict[str, tuple[list[str], set[str], str]] = {}
+        rows: dict[str, tuple[list[str], dict[str, list[str]], str]] = {}
         for service, entries in table.items():
             for var, (default, doc) in entries.items():
-                row = rows.setdefault(var, ([], set(), doc))
+                row = rows.setdefault(var, ([], {}, doc))
                 row[0].append(service)
-                row[1].add(f"`{default}`" if default else "")
+                row[1].setdefault(default, []).append(service)
         for var, (services, defaults, doc) in rows.items():
             who = "all" if len(services) == len(table) else ", ".join(services)
-            out.write(f"| `{var}` | {who} | {' / '.join(sorted(d for d in defaults if d))} | {doc} |\n")
+            out.write(f"| `{var}` | {who} | {_defaults(defaults)} | {doc} |\n")
         return 0
     for service, entries in table.items():
         out.write(f"[{service}]\n")

@@ -17,13 +17,16 @@ import pytest
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
+from services.core.kafka.partitioner import hash_partition
 from services.core.settings import NormalizerSettings
 from services.core.state.table import ChangelogTable
+from services.core.streaming import envelope
 from services.core.streaming.stage import Output
 from services.core.streaming.txn import InRecord, TransactionalStage
 
 SOURCE, OUT, DLQ, CHANGELOG = "in", "out", "dlq", "t-changelog"
 FIRST_OFFSET = 100  # the changelog partitions already hold records
+PARTITIONS = 4  # of every topic, as the recording producer's metadata has it
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Message:
     offset: int
     key: bytes | None
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class RecordingProducer:
@@ -52,9 +56,14 @@ class RecordingProducer:
         self.log.append("begin")
 
     async def send(
-        self, topic: str, value: bytes | None, key: bytes | None = None, partition: int | None = None
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> asyncio.Future[Sent]:
-        self.log.append((topic, partition, key, value))
+        self.log.append((topic, partition, key, value) + ((tuple(headers),) if headers else ()))
         future: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
         if partition is not None:
             future.set_result(Sent(FIRST_OFFSET + self.ends[(topic, partition)]))
@@ -62,6 +71,9 @@ class RecordingProducer:
         else:
             future.set_result(Sent(0))
         return future
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
 
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group: str) -> None:
         self.log.append(("offsets", dict(offsets)))
@@ -168,3 +180,118 @@ async def test_an_aborted_batch_leaves_the_tables_as_they_were(stage: Transactio
     assert table.get(0, b"k") == b"committed" and table.get(0, b"j") is None
     assert table.checkpoint(0) == FIRST_OFFSET and table.changelog_records() == []
     assert producer(stage).log[-1] == "abort"
+
+
+MID = "mid"  # a coalesced internal topic
+
+
+def mid_ops(table: ChangelogTable, record: InRecord) -> list[Output]:
+    """apply_ops, plus one keyed and one explicitly partitioned message to MID."""
+    outputs = apply_ops(table, record)
+    key = record.key or b""
+    return [*outputs, Output(MID, key, b"keyed:" + key), Output(MID, None, b"to-3:" + key, partition=3)]
+
+
+@pytest.fixture
+def coalescing(tmp_path: Path) -> Iterator[TransactionalStage]:
+    table = ChangelogTable("t", CHANGELOG, tmp_path)
+    stage = TransactionalStage(
+        "test",
+        NormalizerSettings(),
+        [SOURCE],
+        DLQ,
+        lambda record: mid_ops(table, record),
+        tables={"t": table},
+        table_sources={"t": SOURCE},
+        coalesce=frozenset({MID}),
+    )
+    stage.producers.current = RecordingProducer()  # type: ignore[assignment]
+    stage.consumer = Consumer()  # type: ignore[assignment]
+    yield stage
+    table.close()
+
+
+async def test_messages_to_a_coalesced_topic_go_out_as_one_envelope_per_partition(
+    coalescing: TransactionalStage,
+) -> None:
+    ops = [[["put", 0, f"k{n}", "v"]] for n in range(6)] + [[["fail", 0, "", ""]]]
+    await coalescing._process(batch(*ops))  # type: ignore[arg-type]
+    log = producer(coalescing).log
+    kinds = [item if isinstance(item, str) else item[0] for item in log]
+    # outputs as they come, then the envelopes, then the changelog, offsets, commit
+    first_mid, first_changelog = kinds.index(MID), kinds.index(CHANGELOG)
+    assert kinds[:first_mid] == ["begin", *[OUT] * 6, DLQ]
+    assert set(kinds[first_mid:first_changelog]) == {MID}
+    assert kinds[first_changelog:] == [CHANGELOG] * 6 + ["offsets", "commit"]
+
+    envelopes = [item for item in log if isinstance(item, tuple) and item[0] == MID]
+    assert all(e[2] is None and e[4] == tuple(envelope.HEADERS) for e in envelopes)
+    partitions = [e[1] for e in envelopes]
+    assert len(partitions) == len(set(partitions))  # one envelope per partition
+    inside = {e[1]: envelope.unpack(e[3]) for e in envelopes}
+    keys = [f"r{n}".encode() for n in range(6)]  # the failed record (r6) sent nothing to MID
+    assert [v for k, v in inside[3] if k is None] == [b"to-3:" + k for k in keys]
+    keyed = [(p, k, v) for p, pairs in inside.items() for k, v in pairs if k is not None]
+    assert sorted(k for _, k, _ in keyed) == keys
+    assert all(p == hash_partition(k, PARTITIONS) and v == b"keyed:" + k for p, k, v in keyed)
+    for pairs in inside.values():  # each partition's messages in send order
+        order = [v.split(b":")[-1] for _, v in pairs]
+        assert order == sorted(order)
+
+
+async def test_an_envelope_is_handled_message_by_message(coalescing: TransactionalStage) -> None:
+    pairs = [
+        (b"a", b'[["put", 0, "x", "1"]]'),
+        (b"b", b'[["fail", 0, "", ""]]'),
+        (b"c", b'[["put", 1, "y", "2"]]'),
+    ]
+    message = Message(SOURCE, 0, 0, None, envelope._encode(pairs), tuple(envelope.HEADERS))
+    await coalescing._process({TopicPartition(SOURCE, 0): [message]})  # type: ignore[dict-item]
+    log = producer(coalescing).log
+    outs = [item[2] for item in log if isinstance(item, tuple) and item[0] == OUT]
+    dead = [item for item in log if isinstance(item, tuple) and item[0] == DLQ]
+    assert outs == [b"a", b"c"]  # each with its own key, in order
+    assert len(dead) == 1 and dead[0][2] == b"b"  # the failed one alone, with its key
+    assert sorted(changelog_sends(log)) == [(0, b"x", b"1"), (1, b"y", b"2")]
+    assert ("offsets", {TopicPartition(SOURCE, 0): 1}) in log
+
+
+async def test_a_record_that_only_claims_to_be_an_envelope_goes_to_the_dlq(
+    coalescing: TransactionalStage,
+) -> None:
+    message = Message(SOURCE, 0, 0, b"k", b"not msgpack pairs", tuple(envelope.HEADERS))
+    await coalescing._process({TopicPartition(SOURCE, 0): [message]})  # type: ignore[dict-item]
+    dead = [item for item in producer(coalescing).log if isinstance(item, tuple) and item[0] == DLQ]
+    assert len(dead) == 1 and dead[0][2] == b"k"
+
+
+async def test_a_batch_stops_at_batch_size_messages_counting_what_envelopes_carry(tmp_path: Path) -> None:
+    table = ChangelogTable("t", CHANGELOG, tmp_path)
+    stage = TransactionalStage(
+        "test",
+        NormalizerSettings(batch_size=3),
+        [SOURCE],
+        DLQ,
+        lambda record: apply_ops(table, record),
+        tables={"t": table},
+        table_sources={"t": SOURCE},
+    )
+    stage.producers.current = RecordingProducer()  # type: ignore[assignment]
+    stage.consumer = consumer = Consumer()  # type: ignore[assignment]
+    pairs = [(b"a", b'[["put", 0, "x", "1"]]'), (b"b", b'[["put", 0, "y", "2"]]')]
+    first = Message(SOURCE, 0, 10, None, envelope._encode(pairs), tuple(envelope.HEADERS))
+    rest = [Message(SOURCE, 0, 10 + n, f"r{n}".encode(), b'[["put", 1, "z", "3"]]') for n in (1, 2, 3)]
+    tp = TopicPartition(SOURCE, 0)
+    await stage._process({tp: [first, *rest]})  # type: ignore[list-item]
+    log = producer(stage).log
+    assert [item[2] for item in log if isinstance(item, tuple) and item[0] == OUT] == [b"a", b"b", b"r1"]
+    assert ("offsets", {tp: 12}) in log  # committed up to what was handled
+    assert stage._carry == {tp: rest[1:]} and not consumer.seeks  # the next batch, fetched already
+    assert stage._carry_generation == stage.generation
+
+    log.clear()
+    producer(stage).fail_commit = True  # the carried batch fails: back to its first record
+    with pytest.raises(KafkaError):
+        await stage._process(stage._carry)
+    assert consumer.seeks == [(tp, 12)] and stage._carry == {}
+    table.close()
