@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple, Protocol, TypeVar
 
 import msgspec
@@ -52,6 +53,7 @@ from services.core.models import RelatedItem
 from services.related.scoring import Features, Prepared, norm_title, prepare, score_both
 
 POOL_SIZE = 64  # Features kept per index key
+FEATURES_CACHED = 2048  # decoded and prepared pool members kept (~5 KB each with their sets)
 REVERSE_PER_KEY = 5  # existing articles told about a new one, per index key
 FEATURE_PREFIX = "feat:"  # pool-table keys of stored Features (no index key kind starts so)
 MAX_SLOT = 100_000  # salts tried for a feature key; P partitions need ~P on average
@@ -118,7 +120,16 @@ def pool_ref(f: Features, slot: int) -> PoolRef:
 
 
 def decode_features(data: bytes | None) -> Features | None:
-    return _features.decode(data) if data else None
+    return _decoded_features(data) if data else None
+
+
+@lru_cache(maxsize=FEATURES_CACHED)
+def _decoded_features(data: bytes) -> Features:
+    """Decoded once per distinct value: a pool's members are scored against every new
+    article that joins it, and their stored bytes decode to the same frozen Features.
+    Keyed by the bytes themselves, so a rewritten (newer) value is a new entry; a cache
+    of a pure function, so a restart loses time, never state."""
+    return _features.decode(data)
 
 
 def index_keys(f: Features) -> list[str]:
@@ -204,9 +215,15 @@ def score_members(me: Prepared, members: Iterable[Features]) -> dict[str, Scored
     """score_both of the new article (prepared) against each member, by member id."""
     out = {}
     for f in members:
-        (fwd, fwd_reason), (bwd, bwd_reason) = score_both(me, prepare(f))
+        (fwd, fwd_reason), (bwd, bwd_reason) = score_both(me, _prepared(f))
         out[f.id] = Scored(f, fwd, fwd_reason, bwd, bwd_reason)
     return out
+
+
+@lru_cache(maxsize=FEATURES_CACHED)
+def _prepared(f: Features) -> Prepared:
+    """prepare(f), once per distinct member (Features are frozen: equal ones prepare alike)."""
+    return prepare(f)
 
 
 def pool_offers(

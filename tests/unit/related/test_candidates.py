@@ -105,3 +105,31 @@ def test_references_and_inline_pools_decode_and_join_alike() -> None:
     joined_feats = join_pool(members, feat("x9", "2026-01-09T00:00:00Z"), size=3)
     assert joined_refs is not None and joined_feats is not None
     assert [r.id for r in joined_refs] == [f.id for f in joined_feats] == ["x9", "x3", "x2"]
+
+
+def test_members_decode_from_their_bytes_and_a_rewritten_value_decodes_anew() -> None:
+    import msgspec
+
+    first = feat("m", names=("ada lovelace",), topics=("t1",))
+    newer = feat("m", version=2, names=("ada lovelace", "charles babbage"), topics=("t1",))
+    raw, raw_newer = msgspec.json.encode(first), msgspec.json.encode(newer)
+    assert candidates.decode_features(bytes(raw)) == first
+    assert candidates.decode_features(bytes(raw)) is candidates.decode_features(bytes(raw))  # decoded once
+    assert candidates.decode_features(raw_newer) == newer  # same id, new bytes: the new value
+    assert candidates.decode_features(None) is None and candidates.decode_features(b"") is None
+
+
+def test_scores_of_cached_members_equal_scores_of_fresh_ones() -> None:
+    from services.related.scoring import prepare, score_both
+
+    me = prepare(feat("new", names=("ada lovelace",), topics=("t1",), terms=("engine", "analytical")))
+    members = [
+        feat("a", names=("ada lovelace",), terms=("engine",)),
+        feat("b", topics=("t1",), terms=("analytical", "engine")),
+        feat("c", names=("someone else",)),
+    ]
+    for _ in range(2):  # the second round is served from the caches
+        scored = candidates.score_members(me, members)
+        for m in members:
+            (fwd, _r1), (bwd, _r2) = score_both(me, prepare(m))
+            assert (scored[m.id].forward, scored[m.id].backward) == (fwd, bwd)
