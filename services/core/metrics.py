@@ -38,7 +38,7 @@ TRANSACTION_SECONDS = Histogram(
 )
 BATCH_RECORDS = Histogram(
     "newsflow_batch_records",
-    "Input records per transaction (transactional stages).",
+    "Input messages per transaction, an envelope counted by what it carries (transactional stages).",
     ["stage"],
     buckets=(1, 5, 20, 50, 100, 200, 500, 1000, 2000, 5000),
 )

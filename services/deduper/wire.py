@@ -5,7 +5,9 @@
 
 An article has ~30 index keys; they are batched per index partition (the partition a
 keyed send would pick, services.core.kafka.partitioner), so an article costs at most
-one Lookups, one Replies and one Updates per partition instead of one of each per key.
+one Lookups, one Replies and one Updates per partition instead of one of each per key;
+the stage then sends all of a transaction's messages to one partition as one record
+(an envelope, services.core.streaming.envelope), so a Kafka record carries many articles'.
 One index topic carries both reads and writes so the four index tables follow one
 topic's partitions and a key's reads and writes are applied in arrival order.
 Every message carries `now` (the article's ingest time), so a replayed batch gives
