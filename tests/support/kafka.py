@@ -18,6 +18,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 async def read_all(
@@ -42,7 +43,7 @@ async def read_all(
             batch = await consumer.getmany(timeout_ms=300)
             for messages in batch.values():
                 for m in messages:
-                    records.append(Record(m.topic, m.partition, m.offset, m.key, m.value))
+                    records.append(Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers)))
                     last_new = time.monotonic()
     finally:
         await consumer.stop()

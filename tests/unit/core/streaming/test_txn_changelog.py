@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,22 +113,40 @@ def apply_ops(table: ChangelogTable, record: InRecord) -> list[Output]:
     return [Output(OUT, record.key, b"done")]
 
 
-@pytest.fixture
-def stage(tmp_path: Path) -> Iterator[TransactionalStage]:
+Ops = Callable[[ChangelogTable, InRecord], list[Output]]
+
+
+@contextmanager
+def recording_stage(
+    tmp_path: Path,
+    ops: Ops,
+    settings: NormalizerSettings | None = None,
+    coalesce: frozenset[str] = frozenset(),
+) -> Iterator[TransactionalStage]:
+    """A stage with one table "t", a recording producer and a stand-in consumer."""
     table = ChangelogTable("t", CHANGELOG, tmp_path)
     stage = TransactionalStage(
         "test",
-        NormalizerSettings(),
+        settings or NormalizerSettings(),
         [SOURCE],
         DLQ,
-        lambda record: apply_ops(table, record),
+        lambda record: ops(table, record),
         tables={"t": table},
         table_sources={"t": SOURCE},
+        coalesce=coalesce,
     )
     stage.producers.current = RecordingProducer()  # type: ignore[assignment]
     stage.consumer = Consumer()  # type: ignore[assignment]
-    yield stage
-    table.close()
+    try:
+        yield stage
+    finally:
+        table.close()
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Iterator[TransactionalStage]:
+    with recording_stage(tmp_path, apply_ops) as stage:
+        yield stage
 
 
 def batch(*ops: list[list[Any]]) -> dict[TopicPartition, list[Message]]:
@@ -194,21 +213,8 @@ def mid_ops(table: ChangelogTable, record: InRecord) -> list[Output]:
 
 @pytest.fixture
 def coalescing(tmp_path: Path) -> Iterator[TransactionalStage]:
-    table = ChangelogTable("t", CHANGELOG, tmp_path)
-    stage = TransactionalStage(
-        "test",
-        NormalizerSettings(),
-        [SOURCE],
-        DLQ,
-        lambda record: mid_ops(table, record),
-        tables={"t": table},
-        table_sources={"t": SOURCE},
-        coalesce=frozenset({MID}),
-    )
-    stage.producers.current = RecordingProducer()  # type: ignore[assignment]
-    stage.consumer = Consumer()  # type: ignore[assignment]
-    yield stage
-    table.close()
+    with recording_stage(tmp_path, mid_ops, coalesce=frozenset({MID})) as stage:
+        yield stage
 
 
 async def test_messages_to_a_coalesced_topic_go_out_as_one_envelope_per_partition(
@@ -265,19 +271,17 @@ async def test_a_record_that_only_claims_to_be_an_envelope_goes_to_the_dlq(
     assert len(dead) == 1 and dead[0][2] == b"k"
 
 
-async def test_a_batch_stops_at_batch_size_messages_counting_what_envelopes_carry(tmp_path: Path) -> None:
-    table = ChangelogTable("t", CHANGELOG, tmp_path)
-    stage = TransactionalStage(
-        "test",
-        NormalizerSettings(batch_size=3),
-        [SOURCE],
-        DLQ,
-        lambda record: apply_ops(table, record),
-        tables={"t": table},
-        table_sources={"t": SOURCE},
-    )
-    stage.producers.current = RecordingProducer()  # type: ignore[assignment]
-    stage.consumer = consumer = Consumer()  # type: ignore[assignment]
+@pytest.fixture
+def small_batches(tmp_path: Path) -> Iterator[TransactionalStage]:
+    with recording_stage(tmp_path, apply_ops, NormalizerSettings(batch_size=3)) as stage:
+        yield stage
+
+
+async def test_a_batch_stops_at_batch_size_messages_counting_what_envelopes_carry(
+    small_batches: TransactionalStage,
+) -> None:
+    stage, consumer = small_batches, small_batches.consumer
+    assert isinstance(consumer, Consumer)
     pairs = [(b"a", b'[["put", 0, "x", "1"]]'), (b"b", b'[["put", 0, "y", "2"]]')]
     first = Message(SOURCE, 0, 10, None, envelope._encode(pairs), tuple(envelope.HEADERS))
     rest = [Message(SOURCE, 0, 10 + n, f"r{n}".encode(), b'[["put", 1, "z", "3"]]') for n in (1, 2, 3)]
@@ -294,4 +298,3 @@ async def test_a_batch_stops_at_batch_size_messages_counting_what_envelopes_carr
     with pytest.raises(KafkaError):
         await stage._process(stage._carry)
     assert consumer.seeks == [(tp, 12)] and stage._carry == {}
-    table.close()
