@@ -112,6 +112,18 @@ def test_hash_partition_is_the_default_partitioner_for_keyed_sends(partitions: i
         assert hash_partition(raw, partitions) == DefaultPartitioner()(raw, every, every)
 
 
+def test_hash_partition_remembers_each_key_per_partition_count() -> None:
+    # cached: a key asked for again, under another partition count in between, still
+    # gets what aiokafka picks for that count
+    keys = _realistic_keys(random.Random(11), 200)
+    for _ in range(2):
+        for partitions in (6, 7, 12):
+            every = list(range(partitions))
+            for key in keys:
+                assert hash_partition(key, partitions) == DefaultPartitioner()(key, every, every)
+    assert hash_partition.cache_info().hits >= 2 * len(keys)
+
+
 @pytest.mark.parametrize("partitions", [1, 2, 3, 6, 7, 12, 64])
 def test_default_partitioner_picks_what_aiokafkas_picks_for_keyed_records(partitions: int) -> None:
     rng = random.Random(partitions)
