@@ -11,7 +11,8 @@ The partitioned design of decide.py on the exactly-once loop (txn.py):
      duplicate held (phase 3 writes land here too).
   2. gather topic (key = article id|ingest id): collect the article and its replies in
      the `gather` table; when complete, decide, emit the verdict and the index Updates
-     (releases included), again one message per partition.
+     (releases included), again one message per partition, which carries the article's
+     band entry once and references to it from its band keys (references.py).
 Index tables (bands, names, urls, stories) follow the index topic's partitions, the
 `gather` table the gather topic's: any number of workers, every key on one partition
 (the one a keyed send would pick: state written by older, one-key-per-message versions
@@ -65,6 +66,7 @@ from services.deduper.index import (
     sweep,
 )
 from services.deduper.params import DedupeParams
+from services.deduper.references import by_reference
 from services.deduper.tables import PartitionStore
 
 STAGE = "deduper"
@@ -230,7 +232,12 @@ class DeduperApp:
         target = self.topics.duplicates if verdict.status == "duplicate" else self.topics.articles
         outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
         updates = index_updates(article, fp, verdict, now=now, params=self.params, keys=keys)
-        groups = group_by_partition(((u.key, tuple(u)) for u in updates), self.partitions)
+        groups = {  # each band entry once per partition (references.py)
+            partition: by_reference(items, self.params)
+            for partition, items in group_by_partition(
+                ((u.key, tuple(u)) for u in updates), self.partitions
+            ).items()
+        }
         releases = group_by_partition(
             ((r.key, tuple(r)) for r in index_releases(article, fp, verdict, candidates, keys, self.params)),
             self.partitions,

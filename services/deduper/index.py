@@ -15,7 +15,10 @@ Layout (sizes measured for the default params; `v` = params.layout_version):
 |         | `b{v}:{band}:{h64}` 12 body bands | `max_entries` (16); ~450 B per entry as |
 |         | `l{v}:{band}:{h64}` 8 lead bands  | JSON (128 B b-bit signature + 128 B     |
 |         | `p{v}:{words}:{hash}` 12/24-word  | positions, base64); a key holds 1 entry |
-|         | prefixes                          | unless texts are near copies            |
+|         | prefixes                          | unless texts are near copies. The       |
+|         |                                   | stream app stores references instead    |
+|         | `e{v}:{id}:{hash}` the entry      | ([id, seen, hash], ~45 B) and the entry |
+|         | itself, once per partition        | once per partition: references.py       |
 | names   | `s{v}:{h64}` pair of salient names| list[StoryEntry] <= `max_story_entries` |
 |         | (<= 6 keys: pairs of the top 4)   | (16), ~155 B per entry                  |
 | urls    | `i{v}:{article id}`, `u{v}:{url}` | UrlState ~260 B                         |
@@ -28,12 +31,15 @@ or drops it (`release`) when the article turns out a duplicate.
 A body with list-like rows (fingerprint `prose`) is also indexed under the band keys of
 its prose, and its entries carry the prose signature too (+~260 B).
 
-Per unique article (or update): 23 band entries (~11 KB), <= 6 name entries, 2 url
-states, 1 story write; a duplicate writes only its url states and story. Entries carry
+Per unique article (or update): 23 band entries (in the stream app 23 references and
+one entry per partition), <= 6 name entries, 2 url states, 1 story write; a duplicate
+writes only its url states and story. Entries carry
 `seen` (the `now` that wrote them): reads ignore and writes drop entries older than
 `window` (7 days), and `sweep` deletes keys nobody touched since, so memory stays flat
-at about window x unique articles per day x 12 KB (100k/day: ~8 GB of RocksDB, spread
-over the partitions). The signature bytes dominate: `num_perm` trades them for accuracy.
+at about window x unique articles per day x the bytes per article. The stream app stores
+~10 KB per article of the Reuters text workload with references (31 KB with whole
+entries under every band key), so 100k/day is ~7 GB of RocksDB, spread over the
+partitions. The signature bytes dominate: `num_perm` trades them for accuracy.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import numpy as np
 from services.core.models import Article
 from services.deduper.exceptions import BadState
 from services.deduper.params import DedupeParams
+from services.deduper.references import is_reference, resolve
 
 TableName = Literal["bands", "names", "urls", "stories"]
 
@@ -260,6 +267,8 @@ def read_entries(
     value = store.get(key)
     if value is None:
         return []
+    if table == "bands":
+        value = resolve(store, value, params)  # references (references.py) -> their entries
     horizon = epoch(now) - int(params.window.total_seconds())
     return [e for e in decode_value(table, value) if e.seen >= horizon]
 
@@ -345,12 +354,14 @@ def release(store: DedupeStore, item: Release) -> bool:
     current = store.bands.get(item.key)
     if current is None:
         return False
-    entries: list[BandEntry] = decode_value("bands", current)
-    kept = [e for e in entries if not (e.id == item.id and e.held)]
-    if len(kept) == len(entries):
+    try:  # the wire form: the value may hold references (references.py), never held
+        kept = [e for e in current if not (e[0] == item.id and not is_reference(e) and e[8] == HELD)]
+    except (TypeError, IndexError, KeyError) as exc:
+        raise BadState(f"bands value under {item.key!r} is not a list of entries") from exc
+    if len(kept) == len(current):
         return False
     if kept:
-        store.bands[item.key] = msgspec.to_builtins(kept)
+        store.bands[item.key] = kept
     else:
         del store.bands[item.key]
     return True
@@ -393,13 +404,12 @@ def _expire_key(
     newest, oldest = _seen_range(value)
     if oldest is not None and oldest >= horizon:
         return 0
-    live = (
-        []
-        if newest is not None and newest < horizon
-        else read_entries(table, mapping, key, now=now, params=params)
-    )
+    try:  # the wire form: entries and references (references.py) both carry `seen` at 1
+        live = [] if newest is not None and newest < horizon else [e for e in value if e[1] >= horizon]
+    except (TypeError, IndexError, KeyError) as exc:
+        raise BadState(f"{table} value under {key!r} is not a list of entries") from exc
     if live:
-        mapping[key] = msgspec.to_builtins(live)
+        mapping[key] = live
         return 0
     del mapping[key]
     return 1

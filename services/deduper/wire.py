@@ -10,6 +10,8 @@ the stage then sends all of a transaction's messages to one partition as one rec
 (an envelope, services.core.streaming.envelope), so a Kafka record carries many articles'.
 One index topic carries both reads and writes so the four index tables follow one
 topic's partitions and a key's reads and writes are applied in arrival order.
+An Updates message carries the article's band entry once, and references to it from
+its band keys (services.deduper.references).
 Every message carries `now` (the article's ingest time), so a replayed batch gives
 the same verdicts and writes as the first run. Lookups may carry an entry to hold and
 Updates entries to release (decide.py "Consistency"); both fields default to empty, so

@@ -19,6 +19,7 @@ from services.core.streaming.stage import Output
 from services.core.streaming.txn import InRecord
 from services.deduper import wire
 from services.deduper.app import DeduperApp
+from services.deduper.references import is_reference
 from tests.unit.deduper.deduper_helpers import FLOODS, MARKETS, article, later, seed_body
 
 PARTITIONS = 6
@@ -237,7 +238,7 @@ def test_exact_copies_in_flight_together_give_one_unique(router: Router) -> None
         for partition in range(PARTITIONS)
         for _, value in table.items(partition)
         for entry in msgspec.json.decode(value)
-        if entry[8] == 0  # BandEntry.version: HELD
+        if not is_reference(entry) and entry[8] == 0  # BandEntry.version: HELD
     ]
     assert held == []  # a1's hold became its real entry; b1 held nothing
 
@@ -250,3 +251,28 @@ def test_the_hold_rides_on_the_exact_keys_lookup_only(router: Router) -> None:
     assert len(holds) == 1 and holds[0][0].startswith("x") and holds[0][1][0] == "a1"
     (carrier,) = [b for b in batches if b.hold]  # type: ignore[union-attr]
     assert ("bands", holds[0][0]) in carrier.keys  # type: ignore[union-attr]
+
+
+def test_band_entries_are_stored_once_per_partition_and_referenced(router: Router) -> None:
+    router.send(article("a1", MARKETS, url="https://wire.example/markets"))
+    bands = router.app.tables["bands"]
+    entries_per_partition, references = [], 0
+    for partition in range(PARTITIONS):
+        stored = {key: msgspec.json.decode(value) for key, value in bands.items(partition)}
+        whole = [
+            key for key, value in stored.items() if not key.startswith(b"e") and not is_reference(value[0])
+        ]
+        assert whole == []  # no band key holds the entry itself
+        references += sum(1 for value in stored.values() if is_reference(value[0]))
+        entries_per_partition.append(sum(1 for key in stored if key.startswith(b"e1:a1:")))
+    assert references > PARTITIONS  # ~23 band keys
+    assert set(entries_per_partition) <= {0, 1} and sum(entries_per_partition) >= 2
+
+
+def test_a_copy_of_the_text_before_an_update_still_finds_the_original(router: Router) -> None:
+    router.send(article("a1", MARKETS, url="https://wire.example/markets"))
+    edited = MARKETS.replace("Vienna", "Vienna on Monday evening").replace("December", "November")
+    update = router.send(article("a1", edited + "\n\n" + seed_body(), url="https://wire.example/markets"))
+    assert update["status"] == "update"
+    copy = router.send(article("c1", MARKETS, url="https://other.example/oil", at=later(hours=1)))
+    assert (copy["status"], copy["duplicate_of"]) == ("duplicate", "a1")
