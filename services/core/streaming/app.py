@@ -6,6 +6,9 @@ creates an App at import time (settings are only known in main()).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,8 @@ from services.core.kafka.partitioner import default_partitioner
 from services.core.metrics import SERVICE_INFO
 from services.core.settings import KafkaSettings, _StageBase
 from services.core.streaming.web import add_health_pages
+
+log = logging.getLogger(__name__)
 
 
 def app_id(settings: _StageBase, service: str) -> str:
@@ -74,6 +79,28 @@ class _ReadCommittedThread(AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         consumer._isolation_level = "read_committed"
         return consumer
+
+    async def on_thread_stop(self) -> None:
+        """Stop the consumer even when aiokafka's stop raises a fetch task's cancellation.
+
+        aiokafka's Fetcher.close() cancels its fetch tasks and awaits them; a fetch that
+        was sleeping out its retry backoff (the broker unreachable) raises that
+        CancelledError into close(), and on through consumer.stop() (aio-libs/aiokafka
+        #647 is the same leak from the group coordinator). faust's consumer thread then
+        died before it marked itself shut down, and the worker waited 60 s for it after
+        SIGTERM. A cancellation of this task itself still propagates.
+        """
+        try:
+            await super().on_thread_stop()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            log.warning("kafka consumer stop interrupted by a cancelled fetch; closing its connections")
+            consumer = self._consumer
+            if consumer is not None:
+                with contextlib.suppress(Exception):
+                    await consumer._client.close()  # what stop() had left to do
 
 
 class _ReadCommittedConsumer(Consumer):
