@@ -83,3 +83,11 @@ def test_scoring_overlapping_pools_together_equals_scoring_each_pool_alone() -> 
         told = {o.target: o for o in reverse}
         assert len(told) == len(reverse) >= REVERSE_PER_KEY  # each target once
         assert told == {o.target: o for o in per_key if o.target != new.id}
+
+
+def test_ties_go_to_the_first_reason_as_in_score_prepared() -> None:
+    from services.related.scoring import _finish
+
+    assert _finish((0.0,) * 6, 1.0) == (0.0, "story")
+    assert _finish((0.0, 0.1, 0.1, 0.0, 0.0, 0.0), 1.0) == (0.2, "names")
+    assert _finish((0.0, 0.0, 0.0, 0.05, 0.0, 0.3), 0.5) == (0.175, "links")
