@@ -58,7 +58,7 @@ import numpy as np
 from services.core.models import Article
 from services.deduper.exceptions import BadState
 from services.deduper.params import DedupeParams
-from services.deduper.references import is_reference, resolve
+from services.deduper.references import VERSION_AT, is_reference, resolve
 
 TableName = Literal["bands", "names", "urls", "stories"]
 
@@ -355,7 +355,7 @@ def release(store: DedupeStore, item: Release) -> bool:
     if current is None:
         return False
     try:  # the wire form: the value may hold references (references.py), never held
-        kept = [e for e in current if not (e[0] == item.id and not is_reference(e) and e[8] == HELD)]
+        kept = [e for e in current if not (e[0] == item.id and not is_reference(e) and e[VERSION_AT] == HELD)]
     except (TypeError, IndexError, KeyError) as exc:
         raise BadState(f"bands value under {item.key!r} is not a list of entries") from exc
     if len(kept) == len(current):

@@ -29,8 +29,10 @@ from typing import Any
 from services.deduper.params import DedupeParams
 
 REF_FIELDS = 3  # [id, seen, hash]; a BandEntry in wire form has 9 or more
-_HASH = 4  # BandEntry.hash in the wire form
-_VERSION = 8  # BandEntry.version in the wire form (0: held, index.HELD)
+# where a BandEntry's wire form (array_like: fields in order) holds these; index.py
+# cannot be imported here (it imports this module), a test checks them against it
+HASH_AT = 4
+VERSION_AT = 8  # 0: held (index.HELD)
 
 
 def entry_key(article_id: str, content_hash: str, params: DedupeParams) -> str:
@@ -53,9 +55,9 @@ def by_reference(items: list[tuple[str, str, Any]], params: DedupeParams) -> lis
         if table != "bands" or not _indexable(value):
             out.append((table, key, value))
             continue
-        ekey = entry_key(value[0], value[_HASH], params)
+        ekey = entry_key(value[0], value[HASH_AT], params)
         stored.setdefault(ekey, value)
-        out.append((table, key, [value[0], value[1], value[_HASH]]))
+        out.append((table, key, [value[0], value[1], value[HASH_AT]]))
     return [("bands", ekey, entry) for ekey, entry in stored.items()] + out
 
 
@@ -76,4 +78,4 @@ def resolve(bands: Mapping[str, Any], value: list[Any], params: DedupeParams) ->
 
 
 def _indexable(value: Any) -> bool:
-    return isinstance(value, list) and len(value) > _VERSION and value[_VERSION] != 0
+    return isinstance(value, list) and len(value) > VERSION_AT and value[VERSION_AT] != 0

@@ -20,7 +20,7 @@ from services.deduper.index import (
     sweep,
 )
 from services.deduper.params import DedupeParams
-from services.deduper.references import by_reference, entry_key, is_reference, resolve
+from services.deduper.references import HASH_AT, VERSION_AT, by_reference, entry_key, is_reference, resolve
 from tests.unit.deduper.deduper_helpers import T0
 
 PARAMS = DedupeParams()
@@ -45,6 +45,13 @@ def entry(article_id: str, content_hash: str = "h1", *, days: float = 0, version
 def apply_all(store: InMemoryStore, items: list[tuple[str, str, Any]], *, days: float = 0) -> None:
     for table, key, value in items:
         apply_update(store, IndexUpdate(table, key, value), now=T0 + timedelta(days=days), params=PARAMS)  # type: ignore[arg-type]
+
+
+def test_the_wire_positions_are_band_entrys() -> None:
+    # references and the index functions read BandEntry's wire form by position; a
+    # reference puts id and seen where an entry has them
+    fields = BandEntry.__struct_fields__
+    assert (fields[0], fields[1], fields[HASH_AT], fields[VERSION_AT]) == ("id", "seen", "hash", "version")
 
 
 def test_a_partitions_band_keys_share_one_stored_entry() -> None:
