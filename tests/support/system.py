@@ -6,6 +6,7 @@ share the one broker never see each other's data.
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,17 @@ def running_system(
         yield System(supervisor, bootstrap, prefix, logs)
     finally:
         supervisor.stop()
+        _keep_logs(prefix, logs)
+
+
+def _keep_logs(prefix: str, logs: list[str]) -> None:
+    """With NEWSFLOW_TEST_LOG_DIR set, every service log line of the system goes to a
+    file there: a failure's diagnosis shows only the last warnings, a flake needs all."""
+    keep = os.environ.get("NEWSFLOW_TEST_LOG_DIR")
+    if keep:
+        path = Path(keep) / f"{prefix.rstrip('.')}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(logs) + "\n")
 
 
 async def _topic_ends(bootstrap: str, prefix: str) -> dict[str, int]:
