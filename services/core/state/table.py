@@ -170,7 +170,7 @@ class ChangelogTable:
         self.release({partition})
         shutil.rmtree(self.dir / f"p{partition}", ignore_errors=True)
 
-    async def restore(self, partition: int, consumer: AIOKafkaConsumer, wait_s: float = 40.0) -> int:
+    async def restore(self, partition: int, consumer: AIOKafkaConsumer, warn_every_s: float = 40.0) -> int:
         """Catch a partition up from its checkpoint to the changelog's end; returns records read.
 
         `consumer` is a started, group-less, read_committed consumer the caller shares
@@ -181,7 +181,14 @@ class ChangelogTable:
         commit before it writes the commit markers, so right after the previous owner's
         last commit the stable end still lags behind records that are committed. Reading
         on until our position passes the high watermark waits for those markers (and for
-        a dead worker's open transaction to be aborted), at most `wait_s`.
+        a dead worker's open transaction to be aborted by the broker's transaction
+        timeout).
+
+        It never gives up early: a partly restored table loses state without an error
+        (a deduper gather entry missing its article holds that article back forever).
+        A restore still short of the end after `warn_every_s` says so, and again each
+        time that much longer passes (a dead worker's transaction lasts at most the
+        broker's transaction timeout).
         """
         checkpoint = self.checkpoint(partition)
         start = checkpoint + 1 if checkpoint is not None else 0
@@ -194,7 +201,8 @@ class ChangelogTable:
         store = self._store(partition)
         consumer.seek(tp, start)
         applied, last = 0, start - 1
-        deadline = time.monotonic() + wait_s
+        started = time.monotonic()
+        warn_at = started + warn_every_s
         while True:
             batch = await consumer.getmany(tp, timeout_ms=200)
             wb = WriteBatch(raw_mode=True)
@@ -211,12 +219,18 @@ class ChangelogTable:
             highwater = consumer.highwater(tp)
             if highwater is not None and await consumer.position(tp) >= highwater:
                 break
-            if time.monotonic() > deadline:
+            if time.monotonic() > warn_at:
+                warn_at = time.monotonic() + warn_every_s
                 log.warning(
-                    "table partition restore stopped before the changelog end",
-                    extra={"table": self.name, "partition": partition, "highwater": highwater},
+                    "table partition restore still short of the changelog end",
+                    extra={
+                        "table": self.name,
+                        "partition": partition,
+                        "highwater": highwater,
+                        "position": await consumer.position(tp),
+                        "seconds": round(time.monotonic() - started, 1),
+                    },
                 )
-                break
         log.info(
             "table partition restored",
             extra={

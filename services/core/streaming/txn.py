@@ -14,7 +14,8 @@ Why not faust's `processing_guarantee="exactly_once"`: on this broker (Kafka 4.4
 faust-streaming 0.15.3) three SIGKILLs during 5,000 messages gave 317 doubled ids to a
 read_committed consumer (faust-streaming issue #517), so the loop is driven here with
 aiokafka's transactional producer. Rebalances wait for the batch in flight: partitions
-are only given up between transactions.
+are only given up between transactions, and no batch is handled while the tables of
+newly assigned partitions are being restored.
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self.stage.release(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.stage.restore(assigned)
+        # aiokafka fetches the new assignment while this callback runs: no batch may be
+        # handled against half-restored tables (a deduper gather entry read before its
+        # article was restored held that article back forever). A batch fetched before
+        # now is stale; one fetched during the restore waits for the lock.
+        async with self.stage.batch_lock:
+            self.stage.generation += 1
+            await self.stage.restore(assigned)
 
 
 class TransactionalStage:
@@ -122,6 +129,9 @@ class TransactionalStage:
         # partitions of a batch whose commit failed: their position is re-read from the
         # group before the next fetch (the commit may have gone through after all)
         self.resync: set[TopicPartition] = set()
+        # ... and their tables caught up from the changelogs: the rollback dropped the
+        # batch's writes, which that commit may have made part of the state
+        self.recheck: set[TopicPartition] = set()
         self.fatal: BaseException | None = None
         self.crashed = False
         # bumped on every rebalance: a batch fetched before one is stale (its partitions
@@ -231,31 +241,36 @@ class TransactionalStage:
         for tp in revoked:
             self.committed.pop(tp, None)
         self.resync -= revoked
+        self.recheck -= revoked
 
     async def restore(self, assigned: set[TopicPartition]) -> None:
         self.restoring = True
         try:
-            todo = self._table_partitions(assigned)
-            if any(todo.values()):
-                reader = AIOKafkaConsumer(
-                    **consumer_kwargs(self.settings.kafka),
-                    isolation_level="read_committed",
-                    enable_auto_commit=False,
-                    fetch_max_wait_ms=50,  # empty changelog partitions answer fast
-                )
-                await reader.start()
-                # a dead worker's open transaction blocks the changelog until the broker
-                # aborts it (transaction timeout) or its restarted self fences it
-                wait_s = self.settings.transaction_timeout_ms / 1000 + 10
-                try:
-                    for name, partitions in todo.items():
-                        for partition in sorted(partitions):
-                            await self.tables[name].restore(partition, reader, wait_s=wait_s)
-                finally:
-                    await reader.stop()
+            await self._catch_up(self._table_partitions(assigned))
             self.assigned = set(assigned)
         finally:
             self.restoring = False
+
+    async def _catch_up(self, todo: dict[str, set[int]]) -> None:
+        """Bring the local stores of these table partitions up to their changelogs."""
+        if not any(todo.values()):
+            return
+        reader = AIOKafkaConsumer(
+            **consumer_kwargs(self.settings.kafka),
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,  # empty changelog partitions answer fast
+        )
+        await reader.start()
+        # a dead worker's open transaction blocks the changelog until the broker aborts
+        # it (transaction timeout) or its restarted self fences it: warn past that
+        warn_every_s = self.settings.transaction_timeout_ms / 1000 + 10
+        try:
+            for name, partitions in todo.items():
+                for partition in sorted(partitions):
+                    await self.tables[name].restore(partition, reader, warn_every_s=warn_every_s)
+        finally:
+            await reader.stop()
 
     # -- the loop -------------------------------------------------------------------
     async def run(self) -> None:
@@ -470,7 +485,9 @@ class TransactionalStage:
             table.rollback()
         self._carry = {}  # the rewind puts the consumer before it
         self._rewind(batch)
-        self.resync |= {tp for tp, messages in batch.items() if messages}
+        touched = {tp for tp, messages in batch.items() if messages}
+        self.resync |= touched
+        self.recheck |= touched
         with contextlib.suppress(Exception):
             await asyncio.wait_for(producer.abort_transaction(), self._abort_timeout_s())
 
@@ -479,7 +496,9 @@ class TransactionalStage:
 
         A commit whose answer was lost (broker stopped) may have gone through. A renewed
         producer has fenced the old one, and the broker answers its init only once the
-        old transaction is settled, so the committed offsets read after it are final. A
+        old transaction is settled, so the committed offsets read after it are final, and
+        so are the changelogs the tables catch up from: a commit that went through
+        brings back the writes the rollback dropped, and the state matches the offsets. A
         partition without a committed offset starts from the beginning, as a fresh
         assignment would (auto_offset_reset="earliest").
         """
@@ -487,6 +506,14 @@ class TransactionalStage:
         await self._ready_producer()
         async with self.batch_lock:
             assignment = self.consumer.assignment()
+            recheck = self.recheck & assignment
+            if recheck:  # before the seeks: a failed catch-up leaves them all to retry
+                self.restoring = True
+                try:
+                    await self._catch_up(self._table_partitions(recheck))
+                finally:
+                    self.restoring = False
+            self.recheck.clear()
             for tp in sorted(self.resync):
                 if tp in assignment:
                     committed = await self.consumer.committed(tp)
