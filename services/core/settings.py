@@ -195,6 +195,11 @@ class DeduperSettings(_StageBase):
         "An article is ~20 messages on the deduper's internal topics, so ~50 articles.",
     )
     window_days: float = Field(7.0, gt=0, description="How long an article stays in the index.")
+    inline_dedupe: bool = Field(
+        True,
+        description="While one worker owns every index partition (a single deduper), decide each "
+        "article in one step against its own tables instead of the three internal-topic phases.",
+    )
 
 
 class _TableStageBase(_StageBase):

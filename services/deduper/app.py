@@ -22,7 +22,9 @@ depend on it.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Collection
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -46,17 +48,19 @@ from services.core.topics import Topics
 from services.deduper import wire
 from services.deduper.decide import (
     Candidates,
+    LookupKeys,
     decide,
     hold_requests,
     index_releases,
     index_updates,
     lookup_keys,
 )
-from services.deduper.fingerprint import fingerprint
+from services.deduper.fingerprint import Fingerprint, fingerprint
 from services.deduper.index import (
     IndexUpdate,
     Release,
     TableName,
+    UrlState,
     apply_update,
     decode_value,
     hold,
@@ -65,10 +69,12 @@ from services.deduper.index import (
     release,
     sweep,
 )
+from services.deduper.inline import apply_inline, inline_lookups
 from services.deduper.params import DedupeParams
 from services.deduper.references import by_reference
 from services.deduper.tables import PartitionStore
 
+log = logging.getLogger(__name__)
 STAGE = "deduper"
 INDEX_TABLES = ("bands", "names", "urls", "stories")
 SWEEP_EVERY_S = 600.0
@@ -92,6 +98,11 @@ class DeduperApp:
             for name in (*INDEX_TABLES, "gather")
         }
         self._last_sweep: dict[int, float] = {}
+        # inline.py: one step per article while this worker owns every index partition;
+        # `owned` (set by `build`) lists the index partitions it owns now
+        self.inline = settings.inline_dedupe
+        self.owned: Callable[[], Collection[int]] = tuple
+        self._inline_now = False
 
     def handle(self, record: InRecord) -> list[Output]:
         try:
@@ -112,6 +123,8 @@ class DeduperApp:
         now = article.ingest.received_at
         fp = fingerprint(article, self.params)
         keys = lookup_keys(article, fp, self.params)
+        if self._owns_index():
+            return self._judge_inline(article, fp, keys, now)
         reply_to = f"{article.id}|{article.ingest.id}"
         keyed = [(key, (table, key)) for table, names in keys.by_table() for key in names]
         groups = group_by_partition(keyed, self.partitions)
@@ -140,6 +153,24 @@ class DeduperApp:
             )
             for partition, batch in sorted(groups.items())
         ]
+        return outputs
+
+    def _owns_index(self) -> bool:
+        inline = self.inline and len(self.owned()) == self.partitions
+        if inline != self._inline_now:
+            self._inline_now = inline
+            log.info("deduper mode", extra={"stage": STAGE, "mode": "inline" if inline else "phases"})
+        return inline
+
+    def _judge_inline(self, article: Article, fp: Fingerprint, keys: LookupKeys, now: str) -> list[Output]:
+        """Phases 1 to 3 against this worker's own tables (inline.py)."""
+        moment = parse_utc(now)
+        stores = {p: PartitionStore.of(self.tables, p) for p in range(self.partitions)}
+        candidates, url_state = inline_lookups(stores, keys, now=moment, params=self.params)
+        outputs, updates, _ = self._judge(article, fp, keys, candidates, url_state, moment)
+        apply_inline(stores, updates, now=moment, params=self.params)
+        for partition in stores:
+            self._maybe_sweep(partition, moment)
         return outputs
 
     # phase 1 and 3 --------------------------------------------------------------------
@@ -226,26 +257,11 @@ class DeduperApp:
         url_state = next(
             (decode_value("urls", e[0]) for k in keys.urls if (e := replies.get("urls", {}).get(k))), None
         )
-        verdict: Dedupe = decide(article, fp, candidates, url_state, params=self.params)
-        metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
-        judged = msgspec.structs.replace(article, dedupe=verdict)
-        target = self.topics.duplicates if verdict.status == "duplicate" else self.topics.articles
-        outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
-        updates = index_updates(article, fp, verdict, now=now, params=self.params, keys=keys)
-        groups = {  # each band entry once per partition (references.py)
-            partition: by_reference(items, self.params)
-            for partition, items in group_by_partition(
-                ((u.key, tuple(u)) for u in updates), self.partitions
-            ).items()
-        }
-        releases = group_by_partition(
-            ((r.key, tuple(r)) for r in index_releases(article, fp, verdict, candidates, keys, self.params)),
-            self.partitions,
-        )
+        outputs, groups, releases = self._judge(article, fp, keys, candidates, url_state, now)
         outputs += [
             Output(
                 self.index_topic,
-                judged.id.encode(),
+                article.id.encode(),
                 wire.encode(
                     wire.Updates(
                         groups.get(partition, []),  # type: ignore[arg-type]
@@ -258,6 +274,35 @@ class DeduperApp:
             for partition in sorted(groups.keys() | releases.keys())
         ]
         return outputs
+
+    def _judge(
+        self,
+        article: Article,
+        fp: Fingerprint,
+        keys: LookupKeys,
+        candidates: Candidates,
+        url_state: UrlState | None,
+        now: datetime,
+    ) -> tuple[list[Output], dict[int, list[Any]], dict[int, list[Any]]]:
+        """The verdict's output, and the index writes per partition: updates (each band
+        entry once per partition, references.py) and releases."""
+        verdict: Dedupe = decide(article, fp, candidates, url_state, params=self.params)
+        metrics.DEDUPE_VERDICTS.labels(verdict.status, verdict.kind or "none").inc()
+        judged = msgspec.structs.replace(article, dedupe=verdict)
+        target = self.topics.duplicates if verdict.status == "duplicate" else self.topics.articles
+        outputs = [Output(target, judged.id.encode(), encode_message(judged), judged.ingest.received_at)]
+        updates = index_updates(article, fp, verdict, now=now, params=self.params, keys=keys)
+        groups = {
+            partition: by_reference(items, self.params)
+            for partition, items in group_by_partition(
+                ((u.key, tuple(u)) for u in updates), self.partitions
+            ).items()
+        }
+        releases = group_by_partition(
+            ((r.key, tuple(r)) for r in index_releases(article, fp, verdict, candidates, keys, self.params)),
+            self.partitions,
+        )
+        return outputs, groups, releases  # type: ignore[return-value]
 
 
 def _one(reply: wire.Reply) -> tuple[str, str, list[Any]]:
@@ -277,6 +322,7 @@ def build(settings: DeduperSettings) -> tuple[TransactionalStage, list[str]]:
         table_sources={**dict.fromkeys(INDEX_TABLES, app.index_topic), "gather": app.gather_topic},
         coalesce=frozenset({app.index_topic, app.gather_topic}),
     )
+    app.owned = partial(stage.owned, app.index_topic)
     return stage, [app.index_topic, app.gather_topic]
 
 

@@ -20,7 +20,7 @@ import pytest
 from services.core import schemas
 from services.core.topics import SCHEMA_OF
 from tests.support.kafka import produce, read_all, wait_for
-from tests.support.system import System
+from tests.support.system import System, topic_ends
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
@@ -58,6 +58,9 @@ async def test_every_article_reaches_news_articles_and_latest(system: System, se
     assert seed["title"] == SEED_TITLE
     assert seed["dedupe"]["status"] == "unique"
     assert all(a["dedupe"]["status"] in ("unique", "update") for a in articles.values())
+    ends = await topic_ends(system.bootstrap, system.prefix)
+    # one deduper owns every index partition: it decides inline (services/deduper/inline.py)
+    assert ends["newsflow-deduper-index"] == ends["newsflow-deduper-gather"] == 0, ends
 
     wanted = {a["id"] for a in articles.values()}
     deadline = time.monotonic() + 60

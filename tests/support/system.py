@@ -87,7 +87,7 @@ def _keep_logs(prefix: str, logs: list[str]) -> None:
         path.write_text("\n".join(logs) + "\n")
 
 
-async def _topic_ends(bootstrap: str, prefix: str) -> dict[str, int]:
+async def topic_ends(bootstrap: str, prefix: str) -> dict[str, int]:
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition
 
@@ -115,7 +115,7 @@ def diagnosis(system: System, lines: int = 40) -> str:
     import asyncio
 
     try:
-        ends = asyncio.run(_topic_ends(system.bootstrap, system.prefix))
+        ends = asyncio.run(topic_ends(system.bootstrap, system.prefix))
         topics = "\n".join(f"  {name}: {end}" for name, end in ends.items())
     except Exception as exc:  # diagnosis must never hide the real failure
         topics = f"  (could not read topic ends: {exc!r})"

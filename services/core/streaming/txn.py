@@ -200,6 +200,10 @@ class TransactionalStage:
         return True, "ok"
 
     # -- partitions and state -------------------------------------------------------
+    def owned(self, topic: str) -> set[int]:
+        """This worker's partitions of `topic` (stable within a batch: rebalances wait)."""
+        return {tp.partition for tp in self.assigned if tp.topic == topic}
+
     def _table_partitions(self, tps: set[TopicPartition]) -> dict[str, set[int]]:
         return {
             name: {tp.partition for tp in tps if tp.topic == source}
