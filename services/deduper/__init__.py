@@ -4,8 +4,9 @@ Pure logic (no Kafka): fingerprint.py (normalized body, hashes, sketches, LSH ke
 chrome.py (residual chrome), prose.py (list-like rows extractors disagree on), index.py
 (tables, eviction), similarity.py (verification), story.py (stories), decide.py (the
 verdict: one-shot `dedupe` and the stream phases), offline.py (`newsflow dedupe FILE`),
-corpus.py + evaluate.py (`newsflow eval dedupe`).
-app.py wires it to faust.
+corpus.py + evaluate.py (`newsflow eval dedupe`), references.py (band entries stored once
+per partition), inline.py (all phases in one step, for a worker owning the whole index).
+app.py wires it to the transactional stage loop (services/core/streaming/txn.py).
 
 Measured (`newsflow eval dedupe`, all 19,042 Reuters-21578 bases, 25,588 articles, with
 the normalizer as of this change; it prints both runs side by side):

@@ -18,6 +18,8 @@ Index tables (bands, names, urls, stories) follow the index topic's partitions, 
 (the one a keyed send would pick: state written by older, one-key-per-message versions
 keeps its place). Every state change rides in the same transaction as the outputs that
 depend on it.
+A worker that owns every index partition skips phases 1-3 and decides in phase 0's
+handler against its own tables (inline.py, NEWSFLOW_INLINE_DEDUPE).
 """
 
 from __future__ import annotations
