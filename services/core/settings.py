@@ -192,7 +192,8 @@ class DeduperSettings(_StageBase):
         1000,
         ge=1,
         description="Most messages per transaction, an envelope counted by what it carries. "
-        "An article is ~20 messages on the deduper's internal topics, so ~50 articles.",
+        "In phases an article is ~20 messages on the deduper's internal topics, so ~50 articles; "
+        "inline (one deduper) it is one message, so up to 1,000.",
     )
     window_days: float = Field(7.0, gt=0, description="How long an article stays in the index.")
     inline_dedupe: bool = Field(
