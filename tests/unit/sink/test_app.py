@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import msgspec
+import pytest
 
 from services.core.settings import RelatedSettings, SinkSettings
 from services.core.streaming.stage import run_handler
@@ -46,6 +47,22 @@ def test_build_wires_tables_topics_agents_and_routes(tmp_path: Path) -> None:
         "/healthz",
         "/readyz",
     } <= paths
+
+
+def test_both_faust_apps_hand_freed_memory_back_on_a_timer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the transactional stages do after batches (services.core.memory)."""
+    import services.core.streaming.app as app_module
+
+    monkeypatch.setattr(app_module, "setup_prometheus_sensors", lambda *a, **kw: None)  # one registry
+    monkeypatch.setattr(app_module.SERVICE_INFO, "info", lambda *a, **kw: None)
+    for app in (
+        build(SinkSettings(data_dir=tmp_path / "sink")).app,
+        related_app.build(RelatedSettings(data_dir=tmp_path / "related")).app,
+    ):
+        timers = {task.__name__ for task in app._app_tasks}  # type: ignore[attr-defined]
+        assert {"trim_memory", "gauge_tables"} <= timers, timers
 
 
 def test_table_keys_uses_the_rocksdb_estimate() -> None:
