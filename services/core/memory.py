@@ -28,6 +28,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 MALLOC_TRIM = _malloc_trim()
+TRIM_INTERVAL_S = 5.0  # how often a worker trims at most: malloc_trim takes ~2 ms
 
 
 def release_free_memory() -> bool:
@@ -39,7 +40,7 @@ def release_free_memory() -> bool:
 class Trimmer:
     """Calls `release_free_memory` at most every `interval_s` (after a batch, say)."""
 
-    interval_s: float = 5.0
+    interval_s: float = TRIM_INTERVAL_S
     last: float = field(default_factory=time.monotonic)
     trims: int = 0
 

@@ -25,7 +25,7 @@ from faust.streams import _current_event
 from faust.types import EventT
 
 from services.core import metrics
-from services.core.memory import release_free_memory
+from services.core.memory import TRIM_INTERVAL_S, release_free_memory
 from services.core.settings import _TableStageBase
 from services.core.streaming.app import StreamService
 from services.core.streaming.stage import Output, observe_outputs, run_handler
@@ -37,7 +37,6 @@ from services.sink.tables import partition_get, sink_table
 
 log = logging.getLogger(__name__)
 FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
-TRIM_EVERY_S = 5.0  # malloc_trim takes ~2 ms; the stages trim at most this often too
 
 Steps = Callable[[bytes | None, bytes, handlers.Read, Here], Iterable[Step]]
 Plan = list[Step] | Exception  # a message's Steps, or what its handler raised
@@ -247,7 +246,7 @@ def add_table_timers(app: faust.App, settings: _TableStageBase, tables: dict[str
         for name, t in tables.items():
             metrics.TABLE_KEYS.labels(name).set(table_keys(t))
 
-    @app.timer(TRIM_EVERY_S)
+    @app.timer(TRIM_INTERVAL_S)
     async def trim_memory() -> None:
         release_free_memory()
 

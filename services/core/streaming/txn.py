@@ -248,17 +248,21 @@ class TransactionalStage:
         self.recheck -= revoked
 
     async def restore(self, assigned: set[TopicPartition]) -> None:
+        await self._catch_up(self._table_partitions(assigned))
+        self.assigned = set(assigned)
+
+    async def _catch_up(self, todo: dict[str, set[int]]) -> None:
+        """Bring the local stores of these table partitions up to their changelogs
+        (readiness says "restoring state" meanwhile)."""
+        if not any(todo.values()):
+            return
         self.restoring = True
         try:
-            await self._catch_up(self._table_partitions(assigned))
-            self.assigned = set(assigned)
+            await self._read_changelogs(todo)
         finally:
             self.restoring = False
 
-    async def _catch_up(self, todo: dict[str, set[int]]) -> None:
-        """Bring the local stores of these table partitions up to their changelogs."""
-        if not any(todo.values()):
-            return
+    async def _read_changelogs(self, todo: dict[str, set[int]]) -> None:
         reader = AIOKafkaConsumer(
             **consumer_kwargs(self.settings.kafka),
             isolation_level="read_committed",
@@ -511,12 +515,8 @@ class TransactionalStage:
         async with self.batch_lock:
             assignment = self.consumer.assignment()
             recheck = self.recheck & assignment
-            if recheck:  # before the seeks: a failed catch-up leaves them all to retry
-                self.restoring = True
-                try:
-                    await self._catch_up(self._table_partitions(recheck))
-                finally:
-                    self.restoring = False
+            # before the seeks: a failed catch-up leaves them all to retry
+            await self._catch_up(self._table_partitions(recheck))
             self.recheck.clear()
             for tp in sorted(self.resync):
                 if tp in assignment:
