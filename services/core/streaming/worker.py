@@ -18,6 +18,12 @@ class _Worker(faust.Worker):
 
     service: str = "newsflow"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # faust makes one whatever the options, and its finish() writes cursor escapes to
+        # stdout before the first JSON line, which a log shipper cannot parse
+        self.spinner = None
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         jsonlog.setup(self.service, logging.getLevelName(level or logging.INFO))
 
