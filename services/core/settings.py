@@ -219,6 +219,12 @@ class _TableStageBase(_StageBase):
         description="How long an agent waits to fill a batch (of up to `batch_size` messages) "
         "before handling what it has: each key is written, and each view sent, once per batch.",
     )
+    inline_fanout: bool = Field(
+        True,
+        description="While this worker owns every partition of one of its internal topics (one "
+        "worker), hand that topic's messages to their agent within the sending batch instead of "
+        "through Kafka.",
+    )
 
 
 class SinkSettings(_TableStageBase):

@@ -31,8 +31,9 @@ from services.core.streaming.app import StreamService
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.topics import Topics
 from services.sink import handlers, retention
-from services.sink.batch import Get, StagedBatch
+from services.sink.batch import StagedBatch
 from services.sink.handlers import LATEST, RELATED, Here, Step
+from services.sink.inline import Item, Target, handed_over, owns_every_partition, split
 from services.sink.tables import partition_get, sink_table
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,18 @@ def write_plan(plan: Plan, table: Store, topic_of: Callable[[str], str], *_messa
 def add_table_agent(
     app: faust.App,
     stage: str,
-    name: str,
+    own: Target,
     source: faust.types.TopicT,
-    table: faust.types.TableT | None,
-    steps: Steps,
     targets: dict[str, faust.types.TopicT],
     dlq: faust.types.TopicT,
     settings: _TableStageBase,
+    inline_targets: Callable[[], dict[str, Target]],
 ) -> None:
     """Agent: a batch of messages -> handler Steps (reading the table and the batch's own
     writes) -> each key written once, outputs sent (services.sink.batch). Without a table
-    the handlers read nothing and must store nothing (a pure fan-out)."""
+    the handlers read nothing and must store nothing (a pure fan-out). Outputs for the
+    topics in `inline_targets()` (checked per batch) go to those agents' handlers in the
+    same batch instead of the broker (services.sink.inline)."""
     partitions = settings.topics.partitions
     dlq_name = dlq.get_topic_name()
     compacted = frozenset(targets[role].get_topic_name() for role in (LATEST, RELATED) if role in targets)
@@ -106,43 +108,49 @@ def add_table_agent(
     def topic_of(role: str) -> str:
         return targets[role].get_topic_name()
 
-    def committed(partition: int) -> Get:
-        return partition_get(table, partition) if table is not None else _nothing
-
-    async def handle(batch: StagedBatch[EventT], event: EventT) -> None:
-        message = event.message
-        value = event.value if isinstance(event.value, bytes) else b""
-        metrics.child(metrics.MESSAGES_IN, stage, message.topic).inc()
-        where: dict[str, Any] = {
-            "topic": message.topic,
-            "partition": message.partition,
-            "offset": message.offset,
-        }
-        here = Here(message.partition, partitions)
-        read = batch.reader(committed(message.partition))
-        plan, busy = await run_steps(partial(steps, message.key, value, read, here))
+    async def handle(batch: StagedBatch[Any], target: Target, item: Item) -> None:
+        metrics.child(metrics.MESSAGES_IN, stage, item.topic).inc()
+        where: dict[str, Any] = {"topic": item.topic, "partition": item.partition, "offset": item.offset}
+        here = Here(item.partition, partitions)
+        committed = partition_get(target.table, item.partition) if target.table is not None else _nothing
+        read = batch.reader(committed)
+        plan, busy = await run_steps(partial(target.steps, item.key, item.value, read, here))
         started = time.perf_counter()
-        write = partial(write_plan, plan, batch.writer(event), topic_of)
-        batch.add(run_handler(stage, write, dlq_name, message.key, value, **where))
+        write = partial(write_plan, plan, batch.writer(item.owner), topic_of)
+        batch.add(run_handler(stage, write, dlq_name, item.key, item.value, **where))
         metrics.child(metrics.PROCESSING, stage).observe(busy + time.perf_counter() - started)
+
+    async def run_batch(target: Target, items: list[Item]) -> StagedBatch[Any]:
+        """Handle, then write each key once; under the table's lock (the agent and inline
+        hand-overs share it)."""
+        async with target.lock:
+            batch: StagedBatch[Any] = StagedBatch(compacted)
+            for item in items:
+                await handle(batch, target, item)
+            if batch.staged and target.table is None:
+                raise RuntimeError(f"agent {target.topic} has no table but its handler stored rows")
+            await write_rows(target.table, batch)
+        return batch
+
+    async def hand_over(outputs: list[Output], received: list[str]) -> list[Output]:
+        """Outputs left to produce once every owned target handled its own (in waves:
+        a target's outputs may be for another one, as the related worker's are)."""
+        inline = inline_targets()
+        while True:
+            produce, handed = split(outputs, inline.__contains__)
+            if not handed:
+                return produce
+            for topic, outs in handed.items():
+                done = await run_batch(inline[topic], [handed_over(o, partitions) for o in outs])
+                produce += done.outputs()
+                received += done.received
+            outputs = produce
 
     async def agent(stream: Any) -> None:  # a faust Stream (StreamT lacks take_events)
         within = settings.batch_wait_ms / 1000
         async for events in stream.take_events(settings.batch_size, within=within):
-            batch: StagedBatch[EventT] = StagedBatch(compacted)
-            for event in events:
-                await handle(batch, event)
-            if batch.staged and table is None:
-                raise RuntimeError(f"agent {name} has no table but its handler stored rows")
-            for n, (key, stored, event) in enumerate(batch.writes()):
-                token = _current_event.set(weakref.ref(event))  # the row's partition: see batch.py
-                try:
-                    table[key] = stored  # type: ignore[index]
-                finally:
-                    _current_event.reset(token)
-                if n % FLUSH_SLICE == FLUSH_SLICE - 1:
-                    await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
-            outputs = batch.outputs()
+            batch = await run_batch(own, [_item(event) for event in events])
+            outputs = await hand_over(batch.outputs(), batch.received)
             for n, out in enumerate(outputs):  # faust flushes the producer before it commits
                 sent: Any = await app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
                 sent.add_done_callback(partial(_on_delivery, stage))  # an asyncio future (aiokafka's)
@@ -153,7 +161,26 @@ def add_table_agent(
             # interleave with a burst instead of waiting for it (read tail latency).
             await asyncio.sleep(0)
 
-    app.agent(source, name=f"{stage}-{name}")(agent)
+    app.agent(source, name=f"{stage}-{own.name}")(agent)
+
+
+def _item(event: EventT) -> Item:
+    message = event.message
+    value = event.value if isinstance(event.value, bytes) else b""
+    return Item(message.key, value, message.topic, message.partition, message.offset, event)
+
+
+async def write_rows(table: Any, batch: StagedBatch[Any]) -> None:
+    """Each staged key once, under its message's event: faust writes the row and its
+    changelog record to that event's partition (see batch.py)."""
+    for n, (key, stored, owner) in enumerate(batch.writes()):
+        token = _current_event.set(weakref.ref(owner))
+        try:
+            table[key] = stored
+        finally:
+            _current_event.reset(token)
+        if n % FLUSH_SLICE == FLUSH_SLICE - 1:
+            await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
 
 
 class TableAgents:
@@ -179,16 +206,34 @@ class TableAgents:
         self.targets = {role: service.internal_topic(suffix) for role, suffix in internal.items()}
         self.targets |= {role: self.topic(name) for role, name in published.items()}
         self.dlq = self.topic(Topics(settings.topics).dlq)
+        self.internal = {self.targets[role].get_topic_name() for role in internal}
+        self.handlers: dict[str, Target] = {}  # internal topic -> its agent's, for inline hand-over
+        self.inline_now: frozenset[str] | None = None  # what inline_targets last found (logged)
 
     def topic(self, name: str) -> faust.types.TopicT:
         return self.app.topic(name, key_type=bytes, value_type=bytes)
 
     def agent(self, name: str, source: faust.types.TopicT, steps: Steps, *, stateless: bool = False) -> None:
         """An agent on `source` with the table called `name`, or none when `stateless`."""
-        store = None if stateless else self.tables[name]
-        add_table_agent(
-            self.app, self.service.name, name, source, store, steps, self.targets, self.dlq, self.settings
-        )
+        own = Target(name, source.get_topic_name(), None if stateless else self.tables[name], steps)
+        if own.topic in self.internal:
+            self.handlers[own.topic] = own
+        wiring = (self.targets, self.dlq, self.settings, self.inline_targets)
+        add_table_agent(self.app, self.service.name, own, source, *wiring)
+
+    def inline_targets(self) -> dict[str, Target]:
+        """The internal topics whose every partition this worker holds now, with their agents'
+        handlers: none while a rebalance is in progress or with `inline_fanout` off."""
+        owned: dict[str, Target] = {}
+        if self.settings.inline_fanout and not self.app.rebalancing:
+            actives = self.app.assignor.assigned_actives()
+            n = self.settings.topics.partitions
+            owned = {t: h for t, h in self.handlers.items() if owns_every_partition(actives, t, n)}
+        if self.inline_now != (now := frozenset(owned)):
+            self.inline_now = now
+            through = sorted(self.internal - now)
+            log.info("fan-out mode", extra={"inline": sorted(now), "through_kafka": through})
+        return owned
 
     def finish(self) -> StreamService:
         add_table_timers(self.app, self.settings, self.tables)

@@ -70,6 +70,10 @@ async def test_every_article_reaches_news_articles_and_latest(system: System, se
         listed = {a["id"] for a in latest.get("articles", [])}
         time.sleep(0.5)
     assert wanted <= listed
+    # one sink and one related worker: their fan-out is inline too (services/sink/inline.py)
+    ends = await topic_ends(system.bootstrap, system.prefix)
+    internal = ("newsflow-sink-views", "newsflow-sink-stories", "newsflow-related-rel-index")
+    assert [ends[name] for name in internal] == [0, 0, 0], ends
 
     one = httpx.get(f"{system.url('sink')}/v1/articles/{seed['id']}", timeout=10)
     assert one.status_code == 200 and one.json()["title"] == SEED_TITLE

@@ -216,3 +216,12 @@ def test_the_related_worker_yields_the_cpu_to_the_sink(sink: SinkCluster) -> Non
     base = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, sink_worker.pid) == base
     assert os.getpriority(os.PRIO_PROCESS, sink.related.proc.pid) == max(base, 10)
+
+
+def test_every_line_the_workers_wrote_is_one_json_object(sink: SinkCluster, fed: dict[str, Any]) -> None:
+    """What a log shipper reads: faust's startup spinner wrote terminal escapes before the
+    first line until the worker dropped it (services.core.streaming.worker)."""
+    lines = [line.split(" | ", 1)[1] for line in sink.logs]
+    assert len(lines) > 5
+    for line in lines:
+        assert isinstance(orjson.loads(line), dict), line[:200]

@@ -1,13 +1,19 @@
-"""The internal topics of the sink and the related worker on a real broker: batches per
-partition, old messages, garbage.
+"""The internal topics of the sink and the related worker on a real broker: inline or
+through Kafka, batches per partition, old messages, garbage.
 
-An article's keys travel as one message per partition (services.sink.wire). Messages
-of the earlier per-key format still in a topic during an upgrade are applied; garbage
-and a batch on the wrong partition go to news.dlq and change nothing.
+A worker that owns every partition of an internal topic hands its messages over inline
+(services.sink.inline): nothing goes on the topic, and the views, stories and related
+lists come out as they do through Kafka (a second pair of workers with
+NEWSFLOW_INLINE_FANOUT=false, fed the same). Through Kafka, an article's keys travel as
+one message per partition (services.sink.wire). Messages of the earlier per-key format
+still in a topic during an upgrade are applied; garbage and a batch on the wrong
+partition go to news.dlq and change nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -19,8 +25,10 @@ from services.core.kafka.partitioner import hash_partition
 from services.core.models import ArticleSummary, RelatedItem
 from services.related.candidates import Offer
 from services.sink.wire import ViewBatch
-from tests.integration.sink.support import SinkCluster, get, latest_ids
-from tests.support.kafka import read_all, wait_for
+from tests.integration.sink.articles import records
+from tests.integration.sink.conftest import all_ids, feed
+from tests.integration.sink.support import SinkCluster, get, latest_ids, settled
+from tests.support.kafka import produce, read_all, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -42,9 +50,73 @@ async def send(
         await producer.stop()
 
 
-async def test_batches_went_to_the_partition_of_every_key_they_carry(
+SUFFIXES = ("views", "stories", "rel-index", "rel-offers")
+SENT_HERE = {b"source:legacy feed", b"legacy-target", b"garbage-index", b"misplaced"}  # by tests below
+
+
+@pytest.fixture(scope="module")
+def through_kafka(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SinkCluster]:
+    """A sink and a related worker that never hand over inline, fed as `sink` is."""
+    cluster = SinkCluster(
+        kafka_broker.bootstrap,
+        tmp_path_factory.mktemp("kafka"),
+        extra_env={"NEWSFLOW_INLINE_FANOUT": "false"},
+    )
+    try:
+        cluster.start()
+        data = feed()
+        for batch in data["batches"]:
+            asyncio.run(produce(cluster.bootstrap, cluster.topics.articles, records(batch)))
+        base = cluster.workers[0].url
+        cluster.wait(lambda: all_ids(data) <= set(latest_ids(base)), "every article listed", 120)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_one_worker_hands_over_inline_and_puts_nothing_on_internal_topics(
     sink: SinkCluster, fed: dict[str, Any]
 ) -> None:
+    for suffix in SUFFIXES:
+        records_on = await read_all(sink.bootstrap, internal(sink, suffix), idle_s=1.0)
+        assert [r.key for r in records_on if r.key not in SENT_HERE] == [], suffix
+    modes = [line for line in sink.logs if "fan-out mode" in line]
+    for app, suffixes in (("sink", SUFFIXES[:2]), ("related", SUFFIXES[2:])):
+        inline = [orjson.loads(line.split(" | ", 1)[1])["inline"] for line in modes if line.startswith(app)]
+        assert inline and set(inline[-1]) == {internal(sink, s) for s in suffixes}, (app, modes)
+
+
+def test_inline_serves_what_the_internal_topics_do(
+    sink: SinkCluster, fed: dict[str, Any], through_kafka: SinkCluster
+) -> None:
+    fed_ids = all_ids(fed)  # other modules post more articles to `sink`: compare the feed's
+
+    def answers(cluster: SinkCluster) -> dict[str, Any]:
+        base = cluster.workers[0].url
+        queries = ({"limit": 200}, {"topic": "medtop:11000000"}, {"country": "AZ"}, {"source": "Reuters"})
+        views: dict[str, Any] = {}
+        for params in queries:
+            listed = get(f"{base}/v1/latest", **params).json()["articles"]
+            views[str(params)] = [(a["id"], a["version"]) for a in listed if a["id"] in fed_ids]
+        story = get(f"{base}/v1/stories/story-0").json()["articles"]
+        views["story-0"] = [a["id"] for a in story if a["id"] in fed_ids]
+        # related lists: the story mates; which of the equal-scored others make a top k
+        # depends on arrival order, which differs from run to run in either mode
+        for article_id in sorted(fed_ids)[:12]:
+            related = get(f"{base}/v1/articles/{article_id}/related").json()["related"]
+            views[article_id] = sorted(
+                r["id"] for r in related if r["reason"] == "story" and r["id"] in fed_ids
+            )
+        return views
+
+    inline = settled(lambda: answers(sink))
+    assert inline["{'limit': 200}"] and inline["story-0"]
+    assert any(inline[i] for i in sorted(fed_ids)[:12])
+    assert settled(lambda: answers(through_kafka)) == inline
+
+
+async def test_batches_went_to_the_partition_of_every_key_they_carry(through_kafka: SinkCluster) -> None:
+    sink = through_kafka
     on_topic = {
         suffix: await read_all(sink.bootstrap, internal(sink, suffix), idle_s=1.5)
         for suffix in ("views", "rel-index", "rel-offers")
