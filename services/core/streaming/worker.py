@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import faust
 
@@ -18,7 +19,7 @@ class _Worker(faust.Worker):
 
     service: str = "newsflow"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # faust makes one whatever the options, and its finish() writes cursor escapes to
         # stdout before the first JSON line, which a log shipper cannot parse
