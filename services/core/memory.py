@@ -44,9 +44,12 @@ class Trimmer:
     last: float = field(default_factory=time.monotonic)
     trims: int = 0
 
-    def maybe(self) -> None:
+    def maybe(self) -> bool:
+        """True when it trimmed now (a cadence for other periodic work, e.g. gauges)."""
         now = time.monotonic()
-        if now - self.last >= self.interval_s:
-            self.last = now
-            self.trims += 1
-            release_free_memory()
+        if now - self.last < self.interval_s:
+            return False
+        self.last = now
+        self.trims += 1
+        release_free_memory()
+        return True

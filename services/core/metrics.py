@@ -70,6 +70,11 @@ PRODUCER_RENEWALS = Counter(
     ["stage"],
 )
 TABLE_KEYS = Gauge("newsflow_table_keys", "Keys held in a local state table.", ["table"])
+ROCKSDB_MEMORY = Gauge(
+    "newsflow_rocksdb_memory_bytes",
+    "Memory a local state table's RocksDBs hold, by kind (memtables, block_cache, table_readers).",
+    ["table", "kind"],
+)
 STATE_BYTES = Gauge(
     "newsflow_state_bytes", "On-disk size of a local state table (RocksDB SST files).", ["table"]
 )

@@ -27,6 +27,7 @@ from faust.types import EventT
 from services.core import metrics
 from services.core.memory import TRIM_INTERVAL_S, release_free_memory
 from services.core.settings import _TableStageBase
+from services.core.state.budget import memory_bytes
 from services.core.streaming.app import StreamService
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.topics import Topics
@@ -290,6 +291,9 @@ def add_table_timers(app: faust.App, settings: _TableStageBase, tables: dict[str
     async def gauge_tables() -> None:
         for name, t in tables.items():
             metrics.TABLE_KEYS.labels(name).set(table_keys(t))
+            dbs = getattr(t.data, "_dbs", {})  # faust's rocksdb store: one DB per partition
+            for kind, held in memory_bytes(dbs.values()).items():
+                metrics.ROCKSDB_MEMORY.labels(name, kind).set(held)
 
     @app.timer(TRIM_INTERVAL_S)
     async def trim_memory() -> None:

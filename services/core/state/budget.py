@@ -10,13 +10,14 @@ read mostly from recent writes, so a few MB each is plenty.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rocksdict import BlockBasedOptions, Cache, Options
 
 from services.core.settings import RocksDBSettings
 
-__all__ = ["faust_rocksdb_options", "rocksdict_options"]
+__all__ = ["MEMORY_PROPERTIES", "faust_rocksdb_options", "memory_bytes", "rocksdict_options"]
 
 _MB = 1 << 20
 _WRITE_BUFFERS = 2  # one being written while the other is flushed
@@ -42,3 +43,23 @@ def rocksdict_options(settings: RocksDBSettings) -> Options:
     table.set_bloom_filter(10, False)
     options.set_block_based_table_factory(table)
     return options
+
+
+# RocksDB's own accounting of a database's memory, by kind
+MEMORY_PROPERTIES = {
+    "memtables": "rocksdb.cur-size-all-mem-tables",
+    "block_cache": "rocksdb.block-cache-usage",
+    "table_readers": "rocksdb.estimate-table-readers-mem",
+}
+
+
+def memory_bytes(dbs: Iterable[Any]) -> dict[str, int]:
+    """What a table's databases hold in memory, by kind: the part of a worker's RSS that
+    RocksDB owns. write_buffer_mb and block_cache_mb bound the first two per database;
+    index and bloom filter blocks (table readers) sit outside the cache and grow with
+    the keys."""
+    totals = dict.fromkeys(MEMORY_PROPERTIES, 0)
+    for db in dbs:
+        for kind, name in MEMORY_PROPERTIES.items():
+            totals[kind] += int(db.property_int_value(name) or 0)
+    return totals

@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from rocksdict import Options, Rdict, WriteBatch
 
+from services.core.state import budget
 from services.core.streaming.stage import Output
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ class ChangelogTable:
             int(store.property_int_value("rocksdb.total-sst-files-size") or 0)
             for store in self._stores.values()
         )
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Memory held by the partitions' RocksDBs, by kind (services.core.state.budget)."""
+        return budget.memory_bytes(self._stores.values())
 
     # -- transaction outcome --------------------------------------------------------
     def changelog_records(self) -> list[Output]:

@@ -323,7 +323,8 @@ class TransactionalStage:
                         self.resync |= {tp for tp, messages in batch.items() if messages}
                         continue
                     await self._process(batch)
-                self.trimmer.maybe()  # the batch's large values are gone: RSS follows
+                if self.trimmer.maybe():  # the batch's large values are gone: RSS follows
+                    self._gauge_memory()
                 backoff = 0.5
             except ProducerFenced as exc:
                 # the broker gave our transactional id a newer epoch: it expired our
@@ -475,6 +476,11 @@ class TransactionalStage:
             table.commit(by_topic.get(table.changelog_topic, {}))
             metrics.TABLE_KEYS.labels(table.name).set(table.approx_len())
             metrics.STATE_BYTES.labels(table.name).set(table.approx_bytes())
+
+    def _gauge_memory(self) -> None:
+        for table in self.tables.values():
+            for kind, held in table.memory_bytes().items():
+                metrics.ROCKSDB_MEMORY.labels(table.name, kind).set(held)
 
     async def _ready_producer(self) -> AIOKafkaProducer:
         """The producer, renewed first if it can no longer run a transaction."""

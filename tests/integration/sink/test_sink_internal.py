@@ -174,3 +174,19 @@ async def test_garbage_and_misplaced_batches_go_to_the_dlq(sink: SinkCluster, fe
     assert errors[b"garbage-index"]["error"]["type"] == "schema"
     assert errors[b"misplaced"]["error"]["type"] == "wrong_partition"
     assert get(f"{base}/v1/latest", limit=200).json()["articles"] == before
+
+
+def test_the_tables_rocksdb_memory_is_a_gauge(sink: SinkCluster, fed: dict[str, Any]) -> None:
+    """newsflow_rocksdb_memory_bytes {table, kind}, set with the table gauges (every 30 s)."""
+
+    def memtables() -> dict[str, float]:
+        text = get(f"{sink.workers[0].url}/metrics").text
+        found = {}
+        for line in text.splitlines():
+            if line.startswith("newsflow_rocksdb_memory_bytes{") and 'kind="memtables"' in line:
+                found[line.split('table="')[1].split('"')[0]] = float(line.rsplit(" ", 1)[1])
+        return found
+
+    sink.wait(lambda: set(memtables()) == {"articles", "latest", "stories", "related"}, "memory gauges", 45)
+    held = memtables()
+    assert held["articles"] > 0 and held["latest"] > 0, held  # the fed articles and their views

@@ -7,7 +7,12 @@ from pathlib import Path
 from rocksdict import Options
 
 from services.core.settings import RocksDBSettings
-from services.core.state.budget import faust_rocksdb_options, rocksdict_options
+from services.core.state.budget import (
+    MEMORY_PROPERTIES,
+    faust_rocksdb_options,
+    memory_bytes,
+    rocksdict_options,
+)
 from services.core.state.table import ChangelogTable
 
 
@@ -48,3 +53,19 @@ def test_partition_stores_are_written_with_bloom_filters(tmp_path: Path) -> None
     written = "".join(p.read_text() for p in (tmp_path / "t" / "p0").glob("OPTIONS-*"))
     policies = [line.strip() for line in written.splitlines() if line.strip().startswith("filter_policy=")]
     assert policies and all("bloomfilter" in line for line in policies), policies
+
+
+def test_memory_is_counted_by_kind_over_the_partitions_held(tmp_path: Path) -> None:
+    """The newsflow_rocksdb_memory_bytes gauge: RocksDB's own accounting, summed per table."""
+    table = ChangelogTable("t", "t-changelog", tmp_path, lambda: rocksdict_options(RocksDBSettings()))
+    assert table.memory_bytes() == {"memtables": 0, "block_cache": 0, "table_readers": 0}
+    for partition in (0, 1):
+        for n in range(2000):
+            table.put(partition, b"key-%d" % n, b"x" * 200)
+    table.commit({})
+    one = memory_bytes([table._stores[0]])
+    both = table.memory_bytes()
+    assert set(both) == set(MEMORY_PROPERTIES)
+    assert one["memtables"] > 2000 * 200  # the unflushed writes
+    assert both["memtables"] > one["memtables"]  # both partitions counted
+    table.close()
