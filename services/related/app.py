@@ -9,7 +9,9 @@ why each table has its own agent on a topic partitioned like it):
                                   article's Features once  -> offers (services.related.candidates)
   <app>-rel-offers OfferBatch  -> related[id] per target   -> news.related (compacted)
 
-The sink keeps a copy of news.related for its HTTP API. Why a worker of its own:
+One related worker owns every partition of both internal topics, so it hands those
+messages over inline (services.sink.inline). The sink keeps a copy of news.related for
+its HTTP API. Why a worker of its own:
 scoring a new article against its pools (up to ~1,000 members once they are full) is
 most of the sink's old work, and in one faust app the latest views waited behind it.
 The scoring is the pure code of services.related.candidates and services.related.scoring,

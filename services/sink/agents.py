@@ -6,7 +6,9 @@ waiting on a topic (up to NEWSFLOW_BATCH_SIZE, waiting at most NEWSFLOW_BATCH_WA
 run the pure handler of services.sink.handlers on each (in small slices, yielding to
 HTTP reads in between), stage the writes (services.sink.batch), then write each key
 once and send each compacted key once per batch. A failure becomes one news.dlq record
-(with the app's stage name) with no table write, and the partition goes on.
+(with the app's stage name) with no table write, and the partition goes on. Messages for
+an internal topic this worker wholly owns go to its agent's handler in the same batch
+(services.sink.inline).
 """
 
 from __future__ import annotations

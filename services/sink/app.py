@@ -12,6 +12,9 @@ partition), sent to that partition explicitly (services.sink.wire):
   <app>-stories    (key story) -> stories[story]
   news.related     (key id)    -> related[id] (a copy, for reads)
 
+A worker that owns every partition of an internal topic (one sink worker) hands its
+messages to that topic's agent inside the sending batch instead (services.sink.inline).
+
 Related lists are computed by their own worker (services.related.app), which reads
 news.articles too and publishes news.related. Why apart: scoring an article against
 its candidate pools costs far more than its views, and faust hands one consumer's

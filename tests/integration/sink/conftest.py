@@ -87,11 +87,16 @@ def sink(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         cluster.stop()
 
 
-@pytest.fixture(scope="package")
-def fed(sink: SinkCluster) -> dict[str, Any]:
+def feed_cluster(cluster: SinkCluster) -> dict[str, Any]:
+    """The feed, on news.articles, once every article is listed."""
     data = feed()
     for batch in data["batches"]:
-        asyncio.run(produce(sink.bootstrap, sink.topics.articles, records(batch)))
-    base = sink.workers[0].url
-    sink.wait(lambda: all_ids(data) <= set(latest_ids(base)), "every article listed", 120)
+        asyncio.run(produce(cluster.bootstrap, cluster.topics.articles, records(batch)))
+    base = cluster.workers[0].url
+    cluster.wait(lambda: all_ids(data) <= set(latest_ids(base)), "every article listed", 120)
     return data
+
+
+@pytest.fixture(scope="package")
+def fed(sink: SinkCluster) -> dict[str, Any]:
+    return feed_cluster(sink)

@@ -12,7 +12,6 @@ partition go to news.dlq and change nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,10 +24,9 @@ from services.core.kafka.partitioner import hash_partition
 from services.core.models import ArticleSummary, RelatedItem
 from services.related.candidates import Offer
 from services.sink.wire import ViewBatch
-from tests.integration.sink.articles import records
-from tests.integration.sink.conftest import all_ids, feed
+from tests.integration.sink.conftest import all_ids, feed_cluster
 from tests.integration.sink.support import SinkCluster, get, latest_ids, settled
-from tests.support.kafka import produce, read_all, wait_for
+from tests.support.kafka import read_all, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -64,11 +62,7 @@ def through_kafka(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -
     )
     try:
         cluster.start()
-        data = feed()
-        for batch in data["batches"]:
-            asyncio.run(produce(cluster.bootstrap, cluster.topics.articles, records(batch)))
-        base = cluster.workers[0].url
-        cluster.wait(lambda: all_ids(data) <= set(latest_ids(base)), "every article listed", 120)
+        feed_cluster(cluster)
         yield cluster
     finally:
         cluster.stop()
