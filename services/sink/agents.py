@@ -29,7 +29,7 @@ from faust.types import EventT
 from services.core import metrics
 from services.core.memory import TRIM_INTERVAL_S, release_free_memory
 from services.core.settings import _TableStageBase
-from services.core.state.budget import memory_bytes
+from services.core.state.budget import memory_bytes, property_total
 from services.core.streaming.app import StreamService
 from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.topics import Topics
@@ -37,7 +37,7 @@ from services.sink import handlers, retention
 from services.sink.batch import StagedBatch
 from services.sink.handlers import LATEST, RELATED, Here, Step
 from services.sink.inline import Item, Target, handed_over, owns_every_partition, split
-from services.sink.tables import partition_get, sink_table
+from services.sink.tables import partition_dbs, partition_get, sink_table
 
 log = logging.getLogger(__name__)
 FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
@@ -256,10 +256,10 @@ def _on_delivery(stage: str, sent: asyncio.Future[Any]) -> None:
 
 def table_keys(table: Any) -> int:
     """Keys in a table, cheaply: RocksDB's own estimate per partition DB (len() would scan)."""
-    dbs = getattr(table.data, "_dbs", None)  # faust's rocksdb store: one DB per partition
+    dbs = partition_dbs(table)
     if dbs is None:
         return len(table)
-    return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0) for db in dbs.values())
+    return property_total(dbs, "rocksdb.estimate-num-keys")
 
 
 async def sweep_table(name: str, table: Any, limit: datetime) -> int:
@@ -293,8 +293,7 @@ def add_table_timers(app: faust.App, settings: _TableStageBase, tables: dict[str
     async def gauge_tables() -> None:
         for name, t in tables.items():
             metrics.TABLE_KEYS.labels(name).set(table_keys(t))
-            dbs = getattr(t.data, "_dbs", {})  # faust's rocksdb store: one DB per partition
-            for kind, held in memory_bytes(dbs.values()).items():
+            for kind, held in memory_bytes(partition_dbs(t) or []).items():
                 metrics.ROCKSDB_MEMORY.labels(name, kind).set(held)
 
     @app.timer(TRIM_INTERVAL_S)

@@ -21,7 +21,7 @@ from services.core.kafka.partitioner import hash_partition
 from services.core.settings import RocksDBSettings
 from services.core.state.budget import faust_rocksdb_options
 
-__all__ = ["SinkTable", "hash_partition", "partition_get", "sink_table"]
+__all__ = ["SinkTable", "hash_partition", "partition_dbs", "partition_get", "sink_table"]
 
 
 class SinkTable(faust.Table):  # type: ignore[misc]
@@ -68,3 +68,10 @@ def partition_get(table: TableT, partition: int) -> Callable[[bytes], bytes | No
         return value if isinstance(value, bytes) else None
 
     return read
+
+
+def partition_dbs(table: TableT) -> list[Any] | None:
+    """The RocksDB of each partition this worker opened, or None for a store without
+    them (the memory store): faust's rocksdb store keeps one per partition."""
+    dbs = getattr(table.data, "_dbs", None)
+    return None if dbs is None else list(dbs.values())

@@ -17,7 +17,13 @@ from rocksdict import BlockBasedOptions, Cache, Options
 
 from services.core.settings import RocksDBSettings
 
-__all__ = ["MEMORY_PROPERTIES", "faust_rocksdb_options", "memory_bytes", "rocksdict_options"]
+__all__ = [
+    "MEMORY_PROPERTIES",
+    "faust_rocksdb_options",
+    "memory_bytes",
+    "property_total",
+    "rocksdict_options",
+]
 
 _MB = 1 << 20
 _WRITE_BUFFERS = 2  # one being written while the other is flushed
@@ -58,8 +64,10 @@ def memory_bytes(dbs: Iterable[Any]) -> dict[str, int]:
     RocksDB owns. write_buffer_mb and block_cache_mb bound the first two per database;
     index and bloom filter blocks (table readers) sit outside the cache and grow with
     the keys."""
-    totals = dict.fromkeys(MEMORY_PROPERTIES, 0)
-    for db in dbs:
-        for kind, name in MEMORY_PROPERTIES.items():
-            totals[kind] += int(db.property_int_value(name) or 0)
-    return totals
+    dbs = list(dbs)
+    return {kind: property_total(dbs, name) for kind, name in MEMORY_PROPERTIES.items()}
+
+
+def property_total(dbs: Iterable[Any], name: str) -> int:
+    """An integer RocksDB property summed over databases (a table's partitions)."""
+    return sum(int(db.property_int_value(name) or 0) for db in dbs)

@@ -97,16 +97,11 @@ class ChangelogTable:
 
     def approx_len(self) -> int:
         """RocksDB's own key estimate over the partitions held (cheap, for metrics)."""
-        return sum(
-            int(store.property_int_value("rocksdb.estimate-num-keys") or 0) for store in self._stores.values()
-        )
+        return budget.property_total(self._stores.values(), "rocksdb.estimate-num-keys")
 
     def approx_bytes(self) -> int:
         """On-disk size (SST files) over the partitions held, for the state-growth alert."""
-        return sum(
-            int(store.property_int_value("rocksdb.total-sst-files-size") or 0)
-            for store in self._stores.values()
-        )
+        return budget.property_total(self._stores.values(), "rocksdb.total-sst-files-size")
 
     def memory_bytes(self) -> dict[str, int]:
         """Memory held by the partitions' RocksDBs, by kind (services.core.state.budget)."""
