@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     proc = sub.add_parser("process", help="normalize + categorize + dedupe offline")
     proc.add_argument("files", nargs="+")
     proc.add_argument("--format", choices=["auto", "html", "text", "feed", "json"], default=None)
+    proc.add_argument(
+        "--views",
+        type=Path,
+        default=None,
+        help="also run the sink's and the related worker's handlers; write the views and related lists here",
+    )
 
     ev = sub.add_parser("eval", help="measure quality and speed on public corpora")
     ev.add_argument("what", choices=["extraction", "categorizer", "dedupe", "related"])
@@ -145,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         case "process":
             from services.core.commands.offline import run_process
 
-            return run_process(args.files, args.format, out)
+            if args.views is None:
+                return run_process(args.files, args.format, out)
+            with args.views.open("w", encoding="utf-8") as views:
+                return run_process(args.files, args.format, out, views)
         case "eval":
             from services.core.commands.evaluate import run_eval
 

@@ -22,12 +22,10 @@ from typing import Any
 import orjson
 
 from services.core.clock import utc_iso
-from services.core.codec import encode
 from services.core.models import Article, Dedupe, Extraction, IngestMeta, Place
 from services.related import candidates
-from services.related import handlers as related_handlers
 from services.related.scoring import WEIGHTS, Prepared, features, parts, prepare, rank, score_prepared
-from services.sink import handlers, wire
+from services.sink.offline import OfflineViews
 
 DEFAULT_LIMIT = 2000
 PAIRS = 40_000
@@ -119,25 +117,15 @@ def _pairs(n: int, count: int, rng: random.Random) -> list[tuple[int, int]]:
 
 
 def simulate_stream(articles: list[Article], k: int) -> dict[str, list[str]]:
-    """Related lists as the sink's agents build them (pools, offers), without Kafka.
+    """Related lists as the stream's agents build them (pools, offers), without Kafka.
 
-    Articles arrive in publication order; the tables are dicts keyed like the faust ones.
+    Articles arrive in publication order through the offline twin of the sink and the
+    related worker (services.sink.offline), on one partition.
     """
-    pools: dict[bytes, bytes] = {}
-    lists: dict[bytes, bytes] = {}
-    here = handlers.Here(partition=0, partitions=1)  # one partition: one batch per article
-    for article in sorted(articles, key=lambda a: (a.published_at or "", a.id)):
-        extract = features(article)
-        batch = encode(wire.IndexBatch(keys=candidates.index_keys(extract), features=extract))
-        step = handlers.combined(related_handlers.on_index(article.id.encode(), batch, pools.get, here, k))
-        pools.update(step.stores)
-        for send in step.sends:
-            offered = related_handlers.on_offers(
-                send.key, send.value, lists.get, here, k, "2026-01-01T00:00:00Z"
-            )
-            lists.update(handlers.combined(offered).stores)
+    twin = OfflineViews(partitions=1, k=k, now="2026-01-01T00:00:00Z")
+    twin.feed(*sorted(articles, key=lambda a: (a.published_at or "", a.id)))
     out = {}
-    for key, value in lists.items():
+    for key, value in twin.tables["related"].items():
         state = candidates.decode_state(value)
         out[key.decode()] = [item.id for item in state.related] if state else []
     return out

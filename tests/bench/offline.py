@@ -6,6 +6,12 @@ saturation run's own inputs gives the figure the streaming one is compared with:
 difference is what Kafka, serialization between stages and the framework cost. Its
 fixed start-up (loading the categorizer model) is timed separately and taken out, as the
 services pay theirs before the bench starts.
+
+The stream also runs the sink and the related worker, which `newsflow process` does not.
+Their offline twin (services.sink.offline, what `newsflow process --views` adds) is
+timed on its own over the articles run_process let through, so the bench can compare
+like with like: the four pipeline services with run_process, all six with run_process
+plus the twin.
 """
 
 from __future__ import annotations
@@ -20,19 +26,24 @@ from typing import Any
 import orjson
 
 from services.core.commands.offline import run_process
+from services.sink.offline import OfflineViews
 
 _SUFFIX = {"text": ".txt", "html": ".html"}  # run_process guesses the format from these
 
 
 @dataclass(frozen=True)
 class OfflineResult:
-    """Articles processed, wall and CPU seconds without start-up, DLQ lines."""
+    """Articles processed, wall and CPU seconds without start-up, DLQ lines; the views'
+    and related lists' twin (`views_*`) over the articles the deduper let through."""
 
     articles: int
     seconds: float
     cpu_seconds: float
     startup_seconds: float
     dlq: int
+    listed: int = 0
+    views_seconds: float = 0.0
+    views_cpu_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +54,9 @@ class OfflineResult:
             "articles_per_s": per(self.articles, self.seconds),
             "articles_per_cpu_s": per(self.articles, self.cpu_seconds),
             "dlq": self.dlq,
+            "listed": self.listed,
+            "views_seconds": round(self.views_seconds, 2),
+            "views_cpu_seconds": round(self.views_cpu_seconds, 2),
         }
 
 
@@ -73,42 +87,69 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def offline_baseline(docs: list[dict[str, str]], folder: Path) -> OfflineResult:
-    """Time run_process over `docs`, minus its start-up (measured on an empty input list)."""
+    """Time run_process over `docs`, minus its start-up (measured on an empty input list),
+    then the sink's and related worker's twin over what it let through."""
     paths = write_inputs(docs, folder)
     # imports and lazily loaded models (language, categorizer), as in a service that has run
     run_process(paths[:1], None, io.StringIO())
     startup_wall, startup_cpu = _timed(lambda: run_process([], None, io.StringIO()))
     out = io.StringIO()
     wall, cpu = _timed(lambda: run_process(paths, None, out))
-    dlq = sum(1 for line in out.getvalue().splitlines() if "original_b64" in orjson.loads(line))
+    lines = [(line, orjson.loads(line)) for line in out.getvalue().splitlines()]
+    listed = [
+        (message["id"].encode(), line.encode())
+        for line, message in lines
+        if "original_b64" not in message and message["dedupe"]["status"] != "duplicate"
+    ]
+    twin = OfflineViews()
+    views_wall, views_cpu = _timed(lambda: [twin.add(key, value) for key, value in listed])
     return OfflineResult(
         articles=len(paths),
         seconds=max(0.0, wall - startup_wall),
         cpu_seconds=max(0.0, cpu - startup_cpu),
         startup_seconds=startup_wall,
-        dlq=dlq,
+        dlq=sum(1 for _, message in lines if "original_b64" in message),
+        listed=len(listed),
+        views_seconds=views_wall,
+        views_cpu_seconds=views_cpu,
     )
 
 
-def ratios(completed: int, seconds: float, cpu_seconds: float, offline: OfflineResult) -> dict[str, Any]:
+PIPELINE = ("ingest", "normalizer", "categorizer", "deduper")  # the services run_process stands for
+
+
+def ratios(
+    completed: int, seconds: float, cpu: dict[str, float], kafka_cpu: float | None, offline: OfflineResult
+) -> dict[str, Any]:
     """Streaming vs offline, by wall time and by CPU time.
 
     The stream runs six processes on all the machine's cores while `newsflow process` is
-    one, so the wall-time ratio flatters the stream; articles per CPU second of the six
-    services vs articles per CPU second of the offline process compares the cost of one
-    article on equal terms. `cpu_seconds` is the six services' CPU during the `seconds`
-    of wall time it took to get `completed` articles through (the broker not included).
+    one, so the wall-time ratio flatters the stream. Per CPU second the same work is
+    compared: the four pipeline services with run_process (`pipeline_vs_offline_...`);
+    all six services with run_process plus the views' twin (`streaming_vs_offline_...`,
+    what serialization, Kafka clients and the framework cost); and those plus the
+    broker's CPU (`..._with_broker_...`: everything Kafka costs on this machine). `cpu`
+    is each service's CPU seconds during the `seconds` it took to get `completed`
+    articles through (plus the sink's backlog after it).
     """
+    services = sum(cpu.values())
+    pipeline = sum(cpu.get(s, 0.0) for s in PIPELINE)
+    full_offline = offline.cpu_seconds + offline.views_cpu_seconds
     streaming_per_s = completed / seconds if seconds > 0 else 0.0
-    streaming_per_cpu_s = completed / cpu_seconds if cpu_seconds > 0 else 0.0
     offline_per_s = offline.articles / offline.seconds if offline.seconds > 0 else 0.0
-    offline_per_cpu_s = offline.articles / offline.cpu_seconds if offline.cpu_seconds > 0 else 0.0
+
+    def ratio(streaming_cpu: float, offline_cpu: float) -> float | None:
+        """(articles per streaming CPU s) / (articles per offline CPU s)."""
+        if streaming_cpu <= 0 or offline_cpu <= 0 or not offline.articles:
+            return None
+        return round((completed / streaming_cpu) / (offline.articles / offline_cpu), 3)
+
     return {
-        "streaming_cores_used": round(cpu_seconds / seconds, 2) if seconds > 0 else 0.0,
-        "streaming_articles_per_cpu_s": round(streaming_per_cpu_s, 1),
-        "offline_articles_per_cpu_s": round(offline_per_cpu_s, 1),
+        "streaming_cores_used": round(services / seconds, 2) if seconds > 0 else 0.0,
+        "streaming_articles_per_cpu_s": per(completed, services),
+        "offline_articles_per_cpu_s": per(offline.articles, full_offline),
         "streaming_vs_offline": round(streaming_per_s / offline_per_s, 3) if offline_per_s else None,
-        "streaming_vs_offline_per_cpu_s": (
-            round(streaming_per_cpu_s / offline_per_cpu_s, 3) if offline_per_cpu_s else None
-        ),
+        "pipeline_vs_offline_per_cpu_s": ratio(pipeline, offline.cpu_seconds),
+        "streaming_vs_offline_per_cpu_s": ratio(services, full_offline),
+        "streaming_vs_offline_per_cpu_s_with_broker": ratio(services + (kafka_cpu or 0.0), full_offline),
     }

@@ -164,7 +164,9 @@ async def run_workload(
     result["latency"] = [run.summary() for run in runs]
     result["peak_rss_mb_all_runs"] = system.sampler.peak_rss(start, time.monotonic())
     result["offline"] = offline.as_dict()
-    result |= ratios(result["completed"], result["seconds"], result["cpu_seconds_services"], offline)
+    result |= ratios(
+        result["completed"], result["seconds"], result["cpu_seconds"], result["cpu_seconds_kafka"], offline
+    )
     return {"workload": name, **result}, runs
 
 

@@ -38,11 +38,15 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
         f"{name}: offline `newsflow process` {offline['articles_per_s']} articles/s "
         f"({offline['articles']} in {offline['seconds']} s, start-up {offline['startup_seconds']} s "
         f"not counted, {offline['dlq']} DLQ); streaming/offline (wall time) {result['streaming_vs_offline']}",
+        f"{name}: offline twin of the sink and related worker (newsflow process --views) "
+        f"{offline['views_cpu_seconds']} CPU s for the {offline['listed']} articles listed",
         f"{name}: per CPU second: streaming {result['streaming_articles_per_cpu_s']} articles "
-        f"({len(result['cpu_seconds'])} services used {result['streaming_cores_used']} of {os.cpu_count()} cores, Kafka broker "
-        f"not counted: {result['cpu_seconds_kafka']} CPU s) vs offline "
-        f"{result['offline_articles_per_cpu_s']} articles; streaming/offline per CPU second "
-        f"{result['streaming_vs_offline_per_cpu_s']}",
+        f"({len(result['cpu_seconds'])} services used {result['streaming_cores_used']} of {os.cpu_count()} cores; "
+        f"Kafka broker {result['cpu_seconds_kafka']} CPU s) vs offline {result['offline_articles_per_cpu_s']} "
+        f"(process + twin); streaming/offline per CPU second: four pipeline services vs `process` "
+        f"{result['pipeline_vs_offline_per_cpu_s']}, six services vs process + twin "
+        f"{result['streaming_vs_offline_per_cpu_s']}, with the broker "
+        f"{result['streaming_vs_offline_per_cpu_s_with_broker']}",
         f"{name}: per-stage messages/s while busy at saturation: {stages}",
         f"{name}: CPU s per service at saturation {result['cpu_seconds']}; "
         f"peak RSS MB {result['peak_rss_mb_all_runs']}",

@@ -112,13 +112,21 @@ def run_related(path: str, top: int, out: TextIO) -> int:
     return 0
 
 
-def run_process(paths: list[str], fmt: str | None, out: TextIO) -> int:
-    """normalize + categorize + dedupe in one process: the offline twin of the pipeline."""
+def run_process(paths: list[str], fmt: str | None, out: TextIO, views: TextIO | None = None) -> int:
+    """normalize + categorize + dedupe in one process: the offline twin of the pipeline.
+
+    With `views`, the articles the deduper lets through (news.articles) also go through
+    the sink's and the related worker's handlers (services.sink.offline), and `views`
+    gets what news.latest and news.related would keep: one JSON line per view, then one
+    per related list.
+    """
     from services.categorizer.pipeline import Categorizer
     from services.deduper.offline import OfflineDeduper
     from services.normalizer.pipeline import normalize
+    from services.sink.offline import OfflineViews
 
     categorizer, deduper = Categorizer.load(), OfflineDeduper()
+    downstream = OfflineViews() if views is not None else None
     failures = 0
     for path in paths:
         raw = raw_from_file(path, fmt, None)
@@ -128,8 +136,15 @@ def run_process(paths: list[str], fmt: str | None, out: TextIO) -> int:
             stage = "categorizer"
             article = categorizer.categorize(article)
             stage = "deduper"
-            emit(out, deduper.dedupe(article))
+            article = deduper.dedupe(article)
+            stage = "sink"
+            if downstream is not None and (article.dedupe is None or article.dedupe.status != "duplicate"):
+                downstream.add(article.id.encode(), encode(article))
+            emit(out, article)
         except Exception as exc:
             failures += 1
             emit(out, dlq_record(stage, exc, encode(raw), key=path.encode()))
+    if views is not None and downstream is not None:
+        for topic in downstream.published.values():
+            views.writelines(value.decode() + "\n" for _, value in sorted(topic.items()))
     return 1 if failures else 0

@@ -76,6 +76,32 @@ def test_process_runs_all_three_stages_and_reads_gzip(
     assert all(a["dedupe"]["status"] == "unique" and a["topics"] is not None for a in out)
 
 
+def test_process_with_views_writes_the_latest_views_and_related_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages = sorted((FIXTURES / "e2e" / "fundus").glob("*.html.gz"))[:6]
+    copy = tmp_path / "copy.txt"
+    copy.write_text(SEED.read_text())
+    views_file = tmp_path / "views.jsonl"
+    code, out = run(["process", "--views", str(views_file), str(SEED), *map(str, pages), str(copy)], capsys)
+    assert code == 0 and len(out) == 8
+    listed = [a["id"] for a in out if a["dedupe"]["status"] != "duplicate"]
+    assert out[-1]["dedupe"]["status"] == "duplicate" and len(listed) == 7  # the copy is not listed
+    lines = [orjson.loads(line) for line in views_file.read_text().splitlines()]
+    latest = {v["view"]: v for v in lines if "view" in v}
+    related = {r["id"]: r for r in lines if "view" not in r}
+    for view in latest.values():
+        schemas.validate("latest", view)
+    for item in related.values():
+        schemas.validate("related", item)
+    # every article the deduper let through, and only those, in the overall view
+    assert sorted(a["id"] for a in latest["all"]["articles"]) == sorted(listed)
+    assert {f"source:{a['source']['name'].strip().lower()}" for a in out if a["source"]["name"]} <= set(
+        latest
+    )
+    assert set(related) <= set(listed) and related  # lists only for listed articles
+
+
 def test_normalize_reads_stdin(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(["normalize", "--format", "text", "-"], capsys, stdin=SEED.read_text())
     assert code == 0 and out[0]["dateline"]["country"] == "AZ"

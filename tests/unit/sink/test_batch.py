@@ -16,8 +16,9 @@ from services.sink import handlers
 from services.sink.agents import write_plan
 from services.sink.batch import StagedBatch
 from services.sink.handlers import LATEST, RELATED, Here, Send, SinkError, Step
+from services.sink.offline import ARTICLES, TABLE_OF
 from tests.integration.sink.articles import synthetic
-from tests.unit.sink.memory import ARTICLES, TABLE_OF, MemorySink
+from tests.unit.sink.memory import MemorySink
 
 COMPACTED = frozenset({LATEST, RELATED})
 
