@@ -26,6 +26,7 @@ from services.core.streaming.app import StreamService, make_service
 from services.core.streaming.worker import run_worker
 from services.core.topics import Topics
 from services.related import handlers
+from services.related.memo import ScoreMemo
 from services.sink.agents import TableAgents
 from services.sink.handlers import INDEX, OFFERS, RELATED
 
@@ -40,6 +41,7 @@ def build(settings: RelatedSettings) -> StreamService:
     n, k = settings.topics.partitions, settings.related_k
     wiring = TableAgents(make_service(STAGE, settings), settings, TABLES, INTERNAL, {RELATED: topics.related})
     index, offers = wiring.targets[INDEX], wiring.targets[OFFERS]
+    memo = ScoreMemo()  # one article's batches of several partitions score each pair once
     articles = wiring.topic(topics.articles)
     wiring.agent(
         "articles",
@@ -47,7 +49,7 @@ def build(settings: RelatedSettings) -> StreamService:
         lambda key, v, read, here: [handlers.on_article_index(key, v, n)],
         stateless=True,
     )
-    wiring.agent("pool", index, lambda key, v, read, here: handlers.on_index(key, v, read, here, k))
+    wiring.agent("pool", index, lambda key, v, read, here: handlers.on_index(key, v, read, here, k, memo))
     wiring.agent(
         "related", offers, lambda key, v, read, here: handlers.on_offers(key, v, read, here, k, utc_iso())
     )

@@ -22,6 +22,7 @@ from services.core.codec import encode
 from services.core.kafka.partitioner import group_by_partition
 from services.core.models import RelatedList
 from services.related import candidates
+from services.related.memo import ScoreMemo
 from services.related.scoring import Features, features, prepare
 from services.sink import wire
 from services.sink.handlers import INDEX, OFFERS, RELATED, Here, Read, Send, Step, batched, checked_article
@@ -45,13 +46,15 @@ def on_article_index(key: bytes | None, value: bytes, partitions: int) -> Step:
     return Step(sends=sends, received_at=article.ingest.received_at)
 
 
-def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) -> Iterator[Step]:
+def on_index(
+    key: bytes | None, value: bytes, read: Read, here: Here, k: int, memo: ScoreMemo | None = None
+) -> Iterator[Step]:
     """rel-index topic -> pool table; offers to the new article and to its best matches.
 
     Each pool the article joins gets a reference to it, and its Features are stored once
     on this partition (candidates.feature_key); a pool holding a newer version of it is
     left alone, as is its scoring. Each distinct member is read and scored once, a slice
-    at a time.
+    at a time; with a `memo`, once per article across partitions too (memo.py).
     """
     batch = wire.decode_index(key, value)
     new = batch.features
@@ -77,7 +80,8 @@ def on_index(key: bytes | None, value: bytes, read: Read, here: Here, k: int) ->
     scores: dict[str, candidates.Scored] = {}
     for start in range(0, len(refs), SCORE_SLICE):
         members = _resolve(refs[start : start + SCORE_SLICE], known.features, read)
-        scores.update(candidates.score_members(me, members))
+        scored = memo.score(new, me, members) if memo is not None else candidates.score_members(me, members)
+        scores.update(scored)
         yield Step()  # a pause: the shell lets other tasks run
     offers = candidates.pool_offers(new, pools, scores, k)
     groups = group_by_partition(((o.target, o) for o in offers), here.partitions)

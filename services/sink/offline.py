@@ -29,6 +29,7 @@ from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
 from services.core.models import Article
 from services.related import handlers as related
+from services.related.memo import ScoreMemo
 from services.sink import handlers
 from services.sink.handlers import INDEX, LATEST, OFFERS, RELATED, STORIES, VIEWS, Here, Send, SinkError, Step
 
@@ -47,6 +48,7 @@ class OfflineViews:
     tables: dict[str, dict[bytes, bytes]] = field(default_factory=lambda: {t: {} for t in TABLE_OF.values()})
     published: dict[str, dict[bytes, bytes]] = field(default_factory=lambda: {LATEST: {}, RELATED: {}})
     events: Counter[str] = field(default_factory=Counter)  # messages handled, by topic role
+    memo: ScoreMemo = field(default_factory=ScoreMemo)  # as the related worker's
 
     def feed(self, *articles: Article) -> None:
         """Each article and everything it causes, to the end, before the next one."""
@@ -93,5 +95,5 @@ class OfflineViews:
         if send.role == VIEWS:
             return handlers.on_views(key, value, table.get, here, self.size, now)
         if send.role == INDEX:
-            return related.on_index(key, value, table.get, here, self.k)
+            return related.on_index(key, value, table.get, here, self.k, self.memo)
         return related.on_offers(key, value, table.get, here, self.k, now)

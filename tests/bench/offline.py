@@ -129,8 +129,9 @@ def ratios(
     all six services with run_process plus the views' twin (`streaming_vs_offline_...`,
     what serialization, Kafka clients and the framework cost); and those plus the
     broker's CPU (`..._with_broker_...`: everything Kafka costs on this machine). `cpu`
-    is each service's CPU seconds during the `seconds` it took to get `completed`
-    articles through (plus the sink's backlog after it).
+    is each pipeline service's CPU seconds until the last of `completed` articles was on
+    news.articles, and the sink's and related worker's until they were idle (the
+    bench's saturation()); `seconds` is the former.
     """
     services = sum(cpu.values())
     pipeline = sum(cpu.get(s, 0.0) for s in PIPELINE)

@@ -34,7 +34,9 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
     stages = ", ".join(f"{s} {r['per_s']}" for s, r in result["stage_rates"].items())
     return [
         f"{name}: {result['articles_per_s']} articles/s end to end at saturation "
-        f"({result['completed']}/{result['accepted']} in {result['seconds']} s; {result['outcomes']})",
+        f"({result['completed']}/{result['accepted']} in {result['seconds']} s; {result['outcomes']}); "
+        f"views and related lists done after {result['seconds_to_idle']} s "
+        f"({result['articles_per_s_to_idle']} articles/s)",
         f"{name}: offline `newsflow process` {offline['articles_per_s']} articles/s "
         f"({offline['articles']} in {offline['seconds']} s, start-up {offline['startup_seconds']} s "
         f"not counted, {offline['dlq']} DLQ); streaming/offline (wall time) {result['streaming_vs_offline']}",
@@ -48,7 +50,7 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
         f"{result['streaming_vs_offline_per_cpu_s']}, with the broker "
         f"{result['streaming_vs_offline_per_cpu_s_with_broker']}",
         f"{name}: per-stage messages/s while busy at saturation: {stages}",
-        f"{name}: CPU s per service at saturation {result['cpu_seconds']}; "
+        f"{name}: CPU s per service at saturation (sink, related, broker: until idle) {result['cpu_seconds']}; "
         f"peak RSS MB {result['peak_rss_mb_all_runs']}",
         *(f"{name}: {format_latency(run)}" for run in result["latency"]),
     ]
