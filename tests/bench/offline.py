@@ -119,7 +119,12 @@ PIPELINE = ("ingest", "normalizer", "categorizer", "deduper")  # the services ru
 
 
 def ratios(
-    completed: int, seconds: float, cpu: dict[str, float], kafka_cpu: float | None, offline: OfflineResult
+    completed: int,
+    seconds: float,
+    cpu: dict[str, float],
+    kafka_cpu: float | None,
+    offline: OfflineResult,
+    busy_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Streaming vs offline, by wall time and by CPU time.
 
@@ -131,7 +136,8 @@ def ratios(
     broker's CPU (`..._with_broker_...`: everything Kafka costs on this machine). `cpu`
     is each pipeline service's CPU seconds until the last of `completed` articles was on
     news.articles, and the sink's and related worker's until they were idle (the
-    bench's saturation()); `seconds` is the former.
+    bench's saturation()); `seconds` is the former, `busy_seconds` (default `seconds`)
+    the latter, over which the cores used are counted.
     """
     services = sum(cpu.values())
     pipeline = sum(cpu.get(s, 0.0) for s in PIPELINE)
@@ -146,7 +152,7 @@ def ratios(
         return round((completed / streaming_cpu) / (offline.articles / offline_cpu), 3)
 
     return {
-        "streaming_cores_used": round(services / seconds, 2) if seconds > 0 else 0.0,
+        "streaming_cores_used": round(services / busy, 2) if (busy := busy_seconds or seconds) > 0 else 0.0,
         "streaming_articles_per_cpu_s": per(completed, services),
         "offline_articles_per_cpu_s": per(offline.articles, full_offline),
         "streaming_vs_offline": round(streaming_per_s / offline_per_s, 3) if offline_per_s else None,

@@ -174,7 +174,12 @@ async def run_workload(
     result["peak_rss_mb_all_runs"] = system.sampler.peak_rss(start, time.monotonic())
     result["offline"] = offline.as_dict()
     result |= ratios(
-        result["completed"], result["seconds"], result["cpu_seconds"], result["cpu_seconds_kafka"], offline
+        result["completed"],
+        result["seconds"],
+        result["cpu_seconds"],
+        result["cpu_seconds_kafka"],
+        offline,
+        result["seconds_to_idle"],
     )
     return {"workload": name, **result}, runs
 

@@ -43,7 +43,7 @@ def workload_lines(result: dict[str, Any]) -> list[str]:
         f"{name}: offline twin of the sink and related worker (newsflow process --views) "
         f"{offline['views_cpu_seconds']} CPU s for the {offline['listed']} articles listed",
         f"{name}: per CPU second: streaming {result['streaming_articles_per_cpu_s']} articles "
-        f"({len(result['cpu_seconds'])} services used {result['streaming_cores_used']} of {os.cpu_count()} cores; "
+        f"({len(result['cpu_seconds'])} services used {result['streaming_cores_used']} of {os.cpu_count()} cores until idle; "
         f"Kafka broker {result['cpu_seconds_kafka']} CPU s) vs offline {result['offline_articles_per_cpu_s']} "
         f"(process + twin); streaming/offline per CPU second: four pipeline services vs `process` "
         f"{result['pipeline_vs_offline_per_cpu_s']}, six services vs process + twin "

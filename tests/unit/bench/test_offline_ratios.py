@@ -21,6 +21,7 @@ def test_ratios_by_wall_time_and_by_cpu_time_on_like_terms() -> None:
     # the sink and related worker 14 more (30 in all, 1.5 cores), the broker 10
     cpu = {"ingest": 1.0, "normalizer": 3.0, "categorizer": 4.0, "deduper": 8.0, "sink": 6.0, "related": 8.0}
     got = ratios(completed=1000, seconds=20.0, cpu=cpu, kafka_cpu=10.0, offline=offline)
+    assert ratios(1000, 20.0, cpu, 10.0, offline, busy_seconds=30.0)["streaming_cores_used"] == 1.0
     assert got == {
         "streaming_cores_used": 1.5,
         "streaming_articles_per_cpu_s": 33.3,
