@@ -6,6 +6,7 @@ deployment prefix (`NEWSFLOW_TOPICS__PREFIX`) applies everywhere at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from services.core.settings import KafkaSettings, TopicSettings
@@ -107,7 +108,12 @@ class Topics:
         )
 
     def changelog_spec(self, name: str, kafka: KafkaSettings) -> TopicSpec:
-        """A state table's changelog: same partitions, compacted, kept forever."""
+        """A state table's changelog: same partitions, compacted, kept forever. A contract
+        topic serving as one (the sink's news.latest) keeps its own config, and its
+        partitions must match the table's exactly."""
+        contract = next((s for s in self.specs(kafka) if s.name == name), None)
+        if contract is not None:
+            return dataclasses.replace(contract, exact=True)
         return TopicSpec(
             name=name,
             partitions=self.settings.partitions,

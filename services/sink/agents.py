@@ -35,7 +35,7 @@ from services.core.streaming.stage import Output, observe_outputs, run_handler
 from services.core.topics import Topics
 from services.sink import handlers, retention
 from services.sink.batch import StagedBatch
-from services.sink.handlers import LATEST, RELATED, Here, Step
+from services.sink.handlers import LATEST, PUBLISHED_TABLES, RELATED, Here, Step
 from services.sink.inline import Item, Target, handed_over, owns_every_partition, split
 from services.sink.tables import partition_dbs, partition_get, sink_table
 
@@ -132,7 +132,9 @@ def add_table_agent(
                 await handle(batch, target, item)
             if batch.staged and target.table is None:
                 raise RuntimeError(f"agent {target.topic} has no table but its handler stored rows")
-            await write_rows(target.table, batch)
+            written = await write_rows(target.table, batch)
+        if target.publishes and written:  # each row written is a message on that topic
+            metrics.child(metrics.MESSAGES_OUT, stage, target.publishes).inc(written)
         return batch
 
     async def hand_over(outputs: list[Output], received: list[str]) -> list[Output]:
@@ -173,9 +175,10 @@ def _item(event: EventT) -> Item:
     return Item(message.key, value, message.topic, message.partition, message.offset, event)
 
 
-async def write_rows(table: Any, batch: StagedBatch[Any]) -> None:
+async def write_rows(table: Any, batch: StagedBatch[Any]) -> int:
     """Each staged key once, under its message's event: faust writes the row and its
-    changelog record to that event's partition (see batch.py)."""
+    changelog record to that event's partition (see batch.py). Returns the rows written."""
+    n = -1
     for n, (key, stored, owner) in enumerate(batch.writes()):
         token = _current_event.set(weakref.ref(owner))
         try:
@@ -184,6 +187,7 @@ async def write_rows(table: Any, batch: StagedBatch[Any]) -> None:
             _current_event.reset(token)
         if n % FLUSH_SLICE == FLUSH_SLICE - 1:
             await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
+    return n + 1
 
 
 class TableAgents:
@@ -203,11 +207,20 @@ class TableAgents:
         published: dict[str, str],
     ) -> None:
         self.service, self.app, self.settings = service, service.app, settings
-        partitions = settings.topics.partitions
-        # the retention timer deletes from them too
-        self.tables = {name: sink_table(self.app, name, partitions, settings.rocksdb) for name in tables}
+        partitions, names = settings.topics.partitions, tuple(tables)
         self.targets = {role: service.internal_topic(suffix) for role, suffix in internal.items()}
         self.targets |= {role: self.topic(name) for role, name in published.items()}
+        # a table in PUBLISHED_TABLES whose topic this app publishes has it as changelog;
+        # the retention timer deletes from the tables too
+        self.publishes = {
+            name: self.targets[role]
+            for name, role in PUBLISHED_TABLES.items()
+            if name in names and role in published
+        }
+        self.tables = {
+            name: sink_table(self.app, name, partitions, settings.rocksdb, self.publishes.get(name))
+            for name in names
+        }
         self.dlq = self.topic(Topics(settings.topics).dlq)
         self.internal = {self.targets[role].get_topic_name() for role in internal}
         self.handlers: dict[str, Target] = {}  # internal topic -> its agent's, for inline hand-over
@@ -218,7 +231,10 @@ class TableAgents:
 
     def agent(self, name: str, source: faust.types.TopicT, steps: Steps, *, stateless: bool = False) -> None:
         """An agent on `source` with the table called `name`, or none when `stateless`."""
-        own = Target(name, source.get_topic_name(), None if stateless else self.tables[name], steps)
+        publishes = self.publishes[name].get_topic_name() if name in self.publishes else None
+        own = Target(
+            name, source.get_topic_name(), None if stateless else self.tables[name], steps, publishes
+        )
         if own.topic in self.internal:
             self.handlers[own.topic] = own
         wiring = (self.targets, self.dlq, self.settings, self.inline_targets)

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from services.core.models import SCHEMA_VERSION, RelatedItem
 from services.sink import views
-from services.sink.handlers import decode_summaries
+from services.sink.handlers import decode_summaries, decode_view
 from services.sink.web import LONGER, SHORT, Reply, error, json_reply, respond, routed
 
 Get = Callable[[bytes], bytes | None]
@@ -108,7 +108,7 @@ def check_id(kind: str, value: str) -> Reply | None:
 
 
 def read_latest(get: Get, q: LatestQuery) -> Reply:
-    items = [i for i in decode_summaries(get(q.view.encode())) if views.matches(i, q.narrow)]
+    items = [i for i in decode_view(get(q.view.encode())) if views.matches(i, q.narrow)]
     chosen, cursor = views.page(items, q.limit, q.cursor)
     return json_reply({"view": q.view, "articles": chosen, "next_cursor": cursor})
 

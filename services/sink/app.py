@@ -8,7 +8,8 @@ table, and an article's keys travel grouped by partition: one message per (artic
 partition), sent to that partition explicitly (services.sink.wire):
 
   news.articles    (key id)    -> articles[id], then fans out, grouped by partition, to
-  <app>-views      ViewBatch   -> latest[view] per view    -> news.latest (compacted)
+  <app>-views      ViewBatch   -> latest[view] per view, a LatestView: news.latest
+                                  (compacted) is that table's changelog
   <app>-stories    (key story) -> stories[story]
   news.related     (key id)    -> related[id] (a copy, for reads)
 

@@ -7,8 +7,9 @@ sink's socket writes alone took a quarter of its CPU and the broker stored ~200 
 article. When many messages of a batch touch the same key (the `all` view, a source's
 view, a busy candidate pool), only the last value matters: a compacted changelog keeps
 only the last record per key, and news.latest / news.related are compacted views whose
-readers want the newest value. So a batch keeps its writes here, later messages read
-them (`read`), and the shell writes each key once and sends each compacted key once.
+readers want the newest value (news.latest is the latest table's changelog now:
+handlers.PUBLISHED_TABLES). So a batch keeps its writes here, later messages read them
+(`read`), and the shell writes each key once and sends each compacted key once.
 
 Messages to internal topics (view, story, index and offer batches) are events, not
 states: every one is sent, in order. A message that fails stages nothing (run_handler

@@ -31,11 +31,16 @@ STORY_SIZE = 100  # articles kept per story, newest first
 
 # Roles of the topics a step sends to; the shell maps them to topic names.
 VIEWS, STORIES, INDEX, OFFERS, LATEST, RELATED = "views", "stories", "index", "offers", "latest", "related"
+# Tables whose changelog is a published topic (role): their values are that topic's
+# messages, so writing a row publishes it. A view was stored once as a list and sent
+# once more as a LatestView, the sink's largest output twice (~12 KB per article each).
+PUBLISHED_TABLES = {"latest": LATEST}
 
 Read = Callable[[bytes], bytes | None]
 
 _summary = msgspec.json.Decoder(ArticleSummary)
 _summaries = msgspec.json.Decoder(list[ArticleSummary])
+_view = msgspec.json.Decoder(LatestView)
 
 
 class SinkError(NewsflowError):
@@ -93,6 +98,16 @@ def decode_summaries(data: bytes | None) -> list[ArticleSummary]:
     return _summaries.decode(data) if data else []
 
 
+def decode_view(data: bytes | None) -> list[ArticleSummary]:
+    """A latest-table value's articles: a LatestView (news.latest's value), or the bare
+    list earlier versions stored (still in a worker's RocksDB until rewritten)."""
+    if not data:
+        return []
+    if data[:1] == b"[":
+        return _summaries.decode(data)
+    return _view.decode(data).articles
+
+
 def batched(
     role: str, key: bytes, keys: list[str], partitions: int, pack: Callable[[list[str]], bytes]
 ) -> list[Send]:
@@ -144,27 +159,26 @@ def on_related_list(key: bytes | None, value: bytes, here: Here) -> Step:
     return Step(stores=[(key, value)])
 
 
-def _merge(current: bytes | None, summary: ArticleSummary, limit: int) -> list[ArticleSummary] | None:
+def _merge(before: list[ArticleSummary], summary: ArticleSummary, limit: int) -> list[ArticleSummary] | None:
     """The merged list, or None when it did not change."""
-    before = decode_summaries(current)
     after = views.merge(before, summary, limit)
     return None if after == before else after
 
 
 def on_views(key: bytes | None, value: bytes, read: Read, here: Here, size: int, now: str) -> Iterator[Step]:
-    """views topic -> latest table, and each changed view's whole list to news.latest."""
+    """views topic -> latest table: each changed view as its whole LatestView, which the
+    table's changelog (news.latest, PUBLISHED_TABLES) publishes."""
     batch = wire.decode_views(key, value)
     names = [v.encode() for v in dict.fromkeys(batch.views)]
     here.check(names)
     for name in names:
-        merged = _merge(read(name), batch.summary, size)
+        merged = _merge(decode_view(read(name)), batch.summary, size)
         if merged is None:
             continue
-        snapshot = LatestView(view=name.decode(), updated_at=now, articles=merged)
-        yield Step(stores=[(name, msgspec.json.encode(merged))], sends=[Send(LATEST, name, encode(snapshot))])
+        yield Step(stores=[(name, encode(LatestView(view=name.decode(), updated_at=now, articles=merged)))])
 
 
 def on_story(key: bytes, value: bytes, current: bytes | None) -> Step:
     """stories topic -> stories table (members of a story, newest first)."""
-    merged = _merge(current, _summary.decode(value), STORY_SIZE)
+    merged = _merge(decode_summaries(current), _summary.decode(value), STORY_SIZE)
     return Step() if merged is None else Step(stores=[(key, msgspec.json.encode(merged))])

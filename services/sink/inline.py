@@ -7,8 +7,9 @@ that trip through the broker is all cost: a hop of latency (views topic to
 news.latest: ~100-140 ms p50 at 50 articles/s, probed in session 12), a produce and a
 fetch per message, and a second batch. So while it owns them all, a batch hands its
 messages for that topic straight to the handler of the topic's agent, and only what
-that handler sends to other topics (news.latest, news.related, the DLQ, or a topic it
-does not own) is produced.
+that handler sends to other topics (news.related, the DLQ, or a topic it does not own)
+and the changelogs of the rows it writes (news.latest is the latest table's) are
+produced.
 
 Why the result is the same as through the topic:
 * Same code and order: the messages go through the target agent's handler in the order
@@ -70,6 +71,7 @@ class Target:
     topic: str  # its source topic
     table: Any  # a faust table, or None for a stateless agent
     steps: Any  # services.sink.agents.Steps
+    publishes: str | None = None  # the published topic that is its table's changelog
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -73,10 +73,13 @@ class OfflineViews:
             send.partition if send.partition is not None else hash_partition(send.key, self.partitions)
         )
         step = handlers.combined(self._steps(send, table, Here(partition, self.partitions)))
+        published = self.published.get(handlers.PUBLISHED_TABLES.get(TABLE_OF[send.role], ""))
         for key, value in step.stores:
             if hash_partition(key, self.partitions) != partition:
                 raise SinkError("wrong_partition", f"{key!r} written off partition {partition}")
             table[key] = value
+            if published is not None:  # the table's changelog is that topic
+                published[key] = value
         return step.sends
 
     def route(self, send: Send) -> list[Send]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 from faust.streams import current_event
-from faust.types import TableT
+from faust.types import TableT, TopicT
 
 from services.core.kafka.partitioner import hash_partition
 from services.core.settings import RocksDBSettings
@@ -32,7 +32,12 @@ class SinkTable(faust.Table):  # type: ignore[misc]
         return hash_partition(key, int(self.partitions))
 
 
-def sink_table(app: faust.App, name: str, partitions: int, rocksdb: RocksDBSettings) -> TableT:
+def sink_table(
+    app: faust.App, name: str, partitions: int, rocksdb: RocksDBSettings, changelog: TopicT | None = None
+) -> TableT:
+    """A RocksDB table; `changelog` replaces faust's own `<app>-<name>-changelog` topic
+    (a published compacted topic whose messages are the table's values, partitioned
+    like it: faust restores the table from it and writes every row to it)."""
     table = SinkTable(
         app,
         name=name,
@@ -41,6 +46,7 @@ def sink_table(app: faust.App, name: str, partitions: int, rocksdb: RocksDBSetti
         key_type=bytes,
         value_type=bytes,
         options=faust_rocksdb_options(rocksdb),  # the store's RocksDB options (budget.py)
+        changelog_topic=changelog,
     )
     app.tables.add(table)
     return table

@@ -46,8 +46,9 @@ def run_worker(service: StreamService) -> None:
         topics.changelog_spec(table.changelog_topic.get_topic_name(), settings.kafka)
         for table in service.app.tables.values()
     ]
-    if settings.topics.create:
-        specs = topics.specs(settings.kafka) + specs
+    if settings.topics.create:  # a contract topic that is also a changelog keeps its exact entry
+        own = {spec.name for spec in specs}
+        specs = [spec for spec in topics.specs(settings.kafka) if spec.name not in own] + specs
     if specs:
         asyncio.run(ensure_topics(settings.kafka, specs))
         # asyncio.run() leaves no current loop behind; faust's worker needs one.

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.core.codec import encode
 from services.core.kafka.partitioner import hash_partition
@@ -184,3 +184,26 @@ def test_the_tables_rocksdb_memory_is_a_gauge(sink: SinkCluster, fed: dict[str, 
     sink.wait(lambda: set(memtables()) == {"articles", "latest", "stories", "related"}, "memory gauges", 45)
     held = memtables()
     assert held["articles"] > 0 and held["latest"] > 0, held  # the fed articles and their views
+
+
+async def test_news_latest_is_the_latest_tables_changelog(sink: SinkCluster, fed: dict[str, Any]) -> None:
+    """Each view row written is its news.latest message: no `-latest-changelog` of faust's
+    own, and the sink counts those messages as its output (the restart test rebuilds the
+    views from news.latest alone)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=sink.bootstrap)
+    await consumer.start()
+    try:
+        names = await consumer.topics()
+    finally:
+        await consumer.stop()
+    assert sink.topics.latest in names
+    assert f"{sink.prefix}newsflow-sink-stories-changelog" in names  # faust's own, as before
+    assert f"{sink.prefix}newsflow-sink-latest-changelog" not in names
+    latest = await read_all(sink.bootstrap, sink.topics.latest, idle_s=1.0)
+    metrics = get(f"{sink.workers[0].url}/metrics").text
+    counted = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("newsflow_messages_out_total{") and f'topic="{sink.topics.latest}"' in line
+    ]
+    assert counted and sum(counted) == len(latest) > 0

@@ -111,3 +111,15 @@ def test_topic_specs_compact_views_and_allow_large_values() -> None:
     assert specs["p.news.related"].config["cleanup.policy"] == "compact"
     assert specs["p.news.raw"].config["cleanup.policy"] == "delete"
     assert int(specs["p.news.raw"].config["max.message.bytes"]) >= 16 * 1024 * 1024
+
+
+def test_a_contract_topic_serving_as_a_changelog_keeps_its_config_with_exact_partitions() -> None:
+    named = topics.Topics(TopicSettings(prefix="p.", partitions=4))
+    latest = named.changelog_spec("p.news.latest", KafkaSettings())
+    assert latest.exact and latest.partitions == 4
+    assert latest.config["cleanup.policy"] == "compact" and "min.compaction.lag.ms" in latest.config
+    own = named.changelog_spec("p.newsflow-sink-stories-changelog", KafkaSettings())
+    assert own.exact and own.config == {
+        "cleanup.policy": "compact",
+        "max.message.bytes": str(KafkaSettings().max_message_bytes),
+    }

@@ -45,7 +45,7 @@ class MemorySink(OfflineViews):
         return [(i.id, i.score, i.reason) for i in state.related] if state else []
 
     def latest(self, view: str) -> list[str]:
-        return [a.id for a in handlers.decode_summaries(self.tables["latest"].get(view.encode()))]
+        return [a.id for a in handlers.decode_view(self.tables["latest"].get(view.encode()))]
 
     def snapshot(self) -> dict[str, object]:
         """Every table and the last value published per key, decoded (comparable)."""

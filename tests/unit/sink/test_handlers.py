@@ -99,18 +99,32 @@ def test_duplicate_on_news_articles_is_refused() -> None:
     assert again.value.reason == "duplicate"
 
 
-def test_a_view_batch_updates_each_view_and_publishes_only_changes() -> None:
+def test_a_view_batch_stores_each_changed_view_as_its_news_latest_message() -> None:
     article = synthetic(1)[0]
     names = [v for v in views.view_keys(article) if kafka_partition(v.encode()) == kafka_partition(b"all")]
     batch = encode(wire.ViewBatch(views=names, summary=views.summarize(article)))
     here = Here(kafka_partition(b"all"), PARTITIONS)
     step = handlers.combined(handlers.on_views(b"x", batch, {}.get, here, 50, NOW))
     assert [k for k, _ in step.stores] == [n.encode() for n in names]
-    assert [(s.role, s.key) for s in step.sends] == [(LATEST, n.encode()) for n in names]
-    for send in step.sends:
-        schemas.validate("latest", msgspec.json.decode(send.value))
+    assert step.sends == []  # the latest table's changelog is news.latest: storing publishes
+    assert handlers.PUBLISHED_TABLES == {"latest": LATEST}
+    for key, stored in step.stores:
+        view = msgspec.json.decode(stored)
+        schemas.validate("latest", view)
+        assert view["view"] == key.decode() and [a["id"] for a in view["articles"]] == [article.id]
     again = handlers.combined(handlers.on_views(b"x", batch, dict(step.stores).get, here, 50, NOW))
     assert again == handlers.Step()
+
+
+def test_views_stored_as_bare_lists_by_earlier_versions_still_read() -> None:
+    first, second = synthetic(2)
+    legacy = {b"all": msgspec.json.encode([views.summarize(first)])}
+    batch = encode(wire.ViewBatch(views=["all"], summary=views.summarize(second)))
+    here = Here(kafka_partition(b"all"), PARTITIONS)
+    step = handlers.combined(handlers.on_views(b"x", batch, legacy.get, here, 50, NOW))
+    merged = msgspec.json.decode(dict(step.stores)[b"all"])
+    assert {a["id"] for a in merged["articles"]} == {first.id, second.id}
+    assert [a.id for a in handlers.decode_view(legacy[b"all"])] == [first.id]
 
 
 def test_story_keeps_members() -> None:
