@@ -214,9 +214,11 @@ class RelatedItem(_Struct, kw_only=True):
 
 
 class RelatedList(_Struct, kw_only=True):
-    """news.related value (key = article id)."""
+    """news.related value (key = article id). `version`: the article's dedupe version the
+    list was built for (null in lists of versions before 2026-11-30)."""
 
     schema_version: int = SCHEMA_VERSION
     id: str
     updated_at: str
     related: list[RelatedItem] = msgspec.field(default_factory=list)
+    version: int | None = None

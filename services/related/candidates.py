@@ -49,7 +49,7 @@ from typing import NamedTuple, Protocol, TypeVar
 import msgspec
 
 from services.core.kafka.partitioner import hash_partition
-from services.core.models import RelatedItem
+from services.core.models import RelatedItem, RelatedList
 from services.related.scoring import Features, Prepared, norm_title, prepare, score_both
 
 POOL_SIZE = 64  # Features kept per index key
@@ -69,7 +69,8 @@ class Offer(msgspec.Struct, kw_only=True):
 
 
 class RelatedState(msgspec.Struct, kw_only=True):
-    """related table value (key = article id)."""
+    """A related list with the article version it is for (key = article id); stored as
+    the RelatedList news.related publishes (encode_state), once stored as this."""
 
     version: int
     updated_at: str
@@ -95,7 +96,19 @@ class HasId(Protocol):
 _refs = msgspec.json.Decoder(list[PoolRef])
 _inline = msgspec.json.Decoder(list[Features])  # pools written by earlier versions
 _features = msgspec.json.Decoder(Features)
-_state = msgspec.json.Decoder(RelatedState)
+
+
+class _Stored(msgspec.Struct, kw_only=True):
+    """A related-table value: a RelatedList (news.related is the table's changelog), or
+    a RelatedState of earlier versions; a list published before lists carried their
+    version has none (0 below)."""
+
+    version: int | None = None
+    updated_at: str
+    related: list[RelatedItem] = msgspec.field(default_factory=list)
+
+
+_state = msgspec.json.Decoder(_Stored)
 
 
 def feature_key(article_id: str, slot: int) -> bytes:
@@ -159,7 +172,18 @@ def decode_pool(data: bytes | None) -> list[PoolRef | Features]:
 
 
 def decode_state(data: bytes | None) -> RelatedState | None:
-    return _state.decode(data) if data else None
+    if not data:
+        return None
+    stored = _state.decode(data)
+    return RelatedState(version=stored.version or 0, updated_at=stored.updated_at, related=stored.related)
+
+
+def encode_state(article_id: str, state: RelatedState) -> bytes:
+    """The related-table value: the list as news.related publishes it, with its version."""
+    listed = RelatedList(
+        id=article_id, updated_at=state.updated_at, related=state.related, version=state.version or None
+    )  # 0: unknown (see _Stored)
+    return msgspec.json.encode(listed)
 
 
 class _Member(Protocol):
@@ -278,10 +302,15 @@ def score_in_pool(new: Features, pool: list[Features], k: int, reverse: int = RE
 
 
 def apply_offer(state: RelatedState | None, offer: Offer, k: int, now: str) -> RelatedState | None:
-    """The merged list, or None when the offer changes nothing (stale or no better)."""
+    """The merged list, or None when the offer changes nothing (stale or no better).
+
+    A list of unknown version (0: published before lists carried one) is merged into,
+    not started afresh: it is most likely the current version's.
+    """
     if state is not None and offer.version < state.version:
         return None
-    current = [] if state is None or offer.version > state.version else state.related
+    fresh = state is None or (state.version > 0 and offer.version > state.version)
+    current = [] if state is None or fresh else state.related
     merged = {item.id: item for item in current}
     for item in offer.items:
         if item.id != offer.target:

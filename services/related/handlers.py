@@ -20,12 +20,11 @@ import msgspec
 
 from services.core.codec import encode
 from services.core.kafka.partitioner import group_by_partition
-from services.core.models import RelatedList
 from services.related import candidates
 from services.related.memo import ScoreMemo
 from services.related.scoring import Features, features, prepare
 from services.sink import wire
-from services.sink.handlers import INDEX, OFFERS, RELATED, Here, Read, Send, Step, batched, checked_article
+from services.sink.handlers import INDEX, OFFERS, Here, Read, Send, Step, batched, checked_article
 
 SCORE_SLICE = 48  # pool members scored between two pauses (~0.6 ms)
 
@@ -141,7 +140,8 @@ def _resolve(refs: list[candidates.PoolRef], known: dict[str, Features], read: R
 
 
 def on_offers(key: bytes | None, value: bytes, read: Read, here: Here, k: int, now: str) -> Iterator[Step]:
-    """rel-offers topic -> related table, and news.related once for each list that changed."""
+    """rel-offers topic -> related table: each changed list as its news.related message,
+    which the table's changelog (news.related, PUBLISHED_TABLES) publishes."""
     batch = wire.decode_offers(key, value)
     by_target: dict[str, list[candidates.Offer]] = {}
     for offer in batch.offers:
@@ -153,11 +153,7 @@ def on_offers(key: bytes | None, value: bytes, read: Read, here: Here, k: int, n
             state = candidates.apply_offer(state, offer, k, now) or state
         if state is None or state is current:
             continue
-        published = RelatedList(id=target, updated_at=now, related=state.related)
-        yield Step(
-            stores=[(target.encode(), encode(state))],
-            sends=[Send(RELATED, target.encode(), encode(published))],
-        )
+        yield Step(stores=[(target.encode(), candidates.encode_state(target, state))])
 
 
 def encode_list(items: Sequence[candidates.PoolRef | Features]) -> bytes:

@@ -31,10 +31,11 @@ STORY_SIZE = 100  # articles kept per story, newest first
 
 # Roles of the topics a step sends to; the shell maps them to topic names.
 VIEWS, STORIES, INDEX, OFFERS, LATEST, RELATED = "views", "stories", "index", "offers", "latest", "related"
-# Tables whose changelog is a published topic (role): their values are that topic's
-# messages, so writing a row publishes it. A view was stored once as a list and sent
-# once more as a LatestView, the sink's largest output twice (~12 KB per article each).
-PUBLISHED_TABLES = {"latest": LATEST}
+# Tables whose changelog is a published topic (role), in the app that publishes it:
+# their values are that topic's messages, so writing a row publishes it. A view was
+# stored once as a list and sent once more as a LatestView, the sink's largest output
+# twice (~12 KB per article each); a related list likewise (~8 KB).
+PUBLISHED_TABLES = {"latest": LATEST, "related": RELATED}
 
 Read = Callable[[bytes], bytes | None]
 

@@ -186,24 +186,30 @@ def test_the_tables_rocksdb_memory_is_a_gauge(sink: SinkCluster, fed: dict[str, 
     assert held["articles"] > 0 and held["latest"] > 0, held  # the fed articles and their views
 
 
-async def test_news_latest_is_the_latest_tables_changelog(sink: SinkCluster, fed: dict[str, Any]) -> None:
-    """Each view row written is its news.latest message: no `-latest-changelog` of faust's
-    own, and the sink counts those messages as its output (the restart test rebuilds the
-    views from news.latest alone)."""
+async def test_the_published_views_are_their_tables_changelogs(
+    sink: SinkCluster, fed: dict[str, Any]
+) -> None:
+    """Each view row the sink writes is its news.latest message and each list the related
+    worker writes its news.related message: neither has a `-changelog` of faust's own
+    for those tables, and each counts the messages as its output (the restart test
+    rebuilds both tables from the published topics alone)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=sink.bootstrap)
     await consumer.start()
     try:
         names = await consumer.topics()
     finally:
         await consumer.stop()
-    assert sink.topics.latest in names
     assert f"{sink.prefix}newsflow-sink-stories-changelog" in names  # faust's own, as before
+    assert f"{sink.prefix}newsflow-related-pool-changelog" in names
     assert f"{sink.prefix}newsflow-sink-latest-changelog" not in names
-    latest = await read_all(sink.bootstrap, sink.topics.latest, idle_s=1.0)
-    metrics = get(f"{sink.workers[0].url}/metrics").text
-    counted = [
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("newsflow_messages_out_total{") and f'topic="{sink.topics.latest}"' in line
-    ]
-    assert counted and sum(counted) == len(latest) > 0
+    assert f"{sink.prefix}newsflow-related-related-changelog" not in names
+    assert sink.related is not None
+    for worker, topic in ((sink.workers[0], sink.topics.latest), (sink.related, sink.topics.related)):
+        records = await read_all(sink.bootstrap, topic, idle_s=1.0)
+        metrics = get(f"{worker.url}/metrics").text
+        counted = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("newsflow_messages_out_total{") and f'topic="{topic}"' in line
+        ]
+        assert counted and sum(counted) == len(records) > 0, topic

@@ -78,10 +78,28 @@ def test_an_offer_batch_applies_every_offer_and_publishes_each_changed_list_once
         )
     )
     assert [k for k, _ in step.stores] == [first.encode(), second.encode()]  # third did not change
-    assert [(s.role, s.key) for s in step.sends] == [(RELATED, first.encode()), (RELATED, second.encode())]
-    published = msgspec.json.decode(step.sends[0].value)
+    assert step.sends == []  # the related table's changelog is news.related: storing publishes
+    assert handlers.PUBLISHED_TABLES["related"] == RELATED
+    published = msgspec.json.decode(step.stores[0][1])
     schemas.validate("related", published)
+    assert published["id"] == first and published["version"] == 1
     assert [r["id"] for r in published["related"]] == ["z", "x"]
+
+
+def test_lists_stored_by_earlier_versions_still_read_and_take_offers() -> None:
+    target = "t0"
+    here = Here(kafka_partition(target.encode()), PARTITIONS)
+    old_state = (
+        b'{"version": 2, "updated_at": "2026-01-01T00:00:00Z", "related": [{"id": "a", "score": 0.3}]}'
+    )
+    old_list = b'{"schema_version": 1, "id": "t0", "updated_at": "2026-01-01T00:00:00Z", "related": [{"id": "a", "score": 0.3}]}'
+    for stored, version in ((old_state, 2), (old_list, 0)):  # a published list had no version
+        assert candidates.decode_state(stored).version == version  # type: ignore[union-attr]
+        batch = encode(wire.OfferBatch(offers=[offer(target, ("b", 0.5), version=max(version, 1))]))
+        step = handlers.combined(related.on_offers(None, batch, {target.encode(): stored}.get, here, 10, NOW))
+        merged = msgspec.json.decode(dict(step.stores)[target.encode()])
+        schemas.validate("related", merged)
+        assert [r["id"] for r in merged["related"]] == ["b", "a"]  # merged, not started afresh
 
 
 def test_garbage_in_a_handler_raises_before_any_step() -> None:
