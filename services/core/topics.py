@@ -109,8 +109,8 @@ class Topics:
 
     def changelog_spec(self, name: str, kafka: KafkaSettings) -> TopicSpec:
         """A state table's changelog: same partitions, compacted, kept forever. A contract
-        topic serving as one (the sink's news.latest) keeps its own config, and its
-        partitions must match the table's exactly."""
+        topic serving as one (news.latest for the sink, news.related for the related
+        worker) keeps its own config, and its partitions must match the table's exactly."""
         contract = next((s for s in self.specs(kafka) if s.name == name), None)
         if contract is not None:
             return dataclasses.replace(contract, exact=True)
