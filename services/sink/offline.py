@@ -14,8 +14,9 @@ the faust one; a message's Steps are written after its last one, as the shell do
 and every write is checked to belong to the message's partition (the invariant faust's
 changelogs rely on). What a handler sends to an internal topic is handled next, in
 order, as a worker owning every partition hands it over (services.sink.inline).
-`related` is the related worker's table; the sink's copy of news.related is
-`published[RELATED]`, with news.latest's last values in `published[LATEST]`.
+`related` is the related worker's table. `published` holds what news.latest and
+news.related would keep: the rows written to the tables whose changelogs they are
+(handlers.PUBLISHED_TABLES), as the stream publishes them.
 """
 
 from __future__ import annotations
@@ -60,9 +61,6 @@ class OfflineViews:
         queue = deque([Send(ARTICLES, key, value)])
         while queue:
             send = queue.popleft()
-            if send.role in self.published:
-                self.published[send.role][send.key] = send.value
-                continue
             self.events[send.role] += 1
             queue.extend(s for out in self.handle(send) for s in self.route(out))
 
