@@ -16,14 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
 import faust
-from faust.streams import _current_event
 from faust.types import EventT
 
 from services.core import metrics
@@ -37,7 +35,7 @@ from services.sink import handlers, retention
 from services.sink.batch import StagedBatch
 from services.sink.handlers import LATEST, PUBLISHED_TABLES, RELATED, Here, Step
 from services.sink.inline import Item, Target, handed_over, owns_every_partition, split
-from services.sink.tables import partition_dbs, partition_get, sink_table
+from services.sink.tables import partition_dbs, partition_get, persist_offsets, sink_table, write_row
 
 log = logging.getLogger(__name__)
 FLUSH_SLICE = 32  # table writes or sends of a batch between two pauses for HTTP reads
@@ -132,7 +130,7 @@ def add_table_agent(
                 await handle(batch, target, item)
             if batch.staged and target.table is None:
                 raise RuntimeError(f"agent {target.topic} has no table but its handler stored rows")
-            written = await write_rows(target.table, batch)
+            written = await write_rows(app, target.table, batch, stage)
         if target.publishes and written:  # each row written is a message on that topic
             metrics.child(metrics.MESSAGES_OUT, stage, target.publishes).inc(written)
         return batch
@@ -175,18 +173,19 @@ def _item(event: EventT) -> Item:
     return Item(message.key, value, message.topic, message.partition, message.offset, event)
 
 
-async def write_rows(table: Any, batch: StagedBatch[Any]) -> int:
-    """Each staged key once, under its message's event: faust writes the row and its
-    changelog record to that event's partition (see batch.py). Returns the rows written."""
+async def write_rows(app: faust.App, table: Any, batch: StagedBatch[Any], stage: str) -> int:
+    """Each staged key once, on its message's partition (see batch.py and
+    tables.write_row). Returns the rows written."""
     n = -1
+    last: dict[int, asyncio.Future[Any]] = {}  # the batch's last changelog send per partition
     for n, (key, stored, owner) in enumerate(batch.writes()):
-        token = _current_event.set(weakref.ref(owner))
-        try:
-            table[key] = stored
-        finally:
-            _current_event.reset(token)
+        sent = await write_row(app, table, key, stored, owner)
+        sent.add_done_callback(partial(_on_delivery, stage))
+        last[owner.message.partition] = sent
         if n % FLUSH_SLICE == FLUSH_SLICE - 1:
             await asyncio.sleep(0)  # a big batch's writes must not hold HTTP reads up
+    if last:  # a stateless agent (table None) writes nothing
+        persist_offsets(table, last)
     return n + 1
 
 

@@ -14,8 +14,8 @@ handlers.PUBLISHED_TABLES). So a batch keeps its writes here, later messages rea
 Messages to internal topics (view, story, index and offer batches) are events, not
 states: every one is sent, in order. A message that fails stages nothing (run_handler
 turns it into one DLQ record). Each staged key remembers a message of the key's own
-partition, because faust writes a row and its changelog record on the partition of the
-event being processed.
+partition, because a row and its changelog record go to the partition of the event being
+processed (tables.write_row, as faust's own table write does).
 """
 
 from __future__ import annotations
