@@ -116,6 +116,9 @@ async def write_row(
     finally:
         _current_event.reset(token)
     table._sensor_on_set(table, key, value)  # faust's table metrics (the dashboard's table panel)
+    # faust's check (once per source topic) that the changelog is partitioned like the
+    # message's topic: a mismatch raises PartitionsMismatch instead of misplacing rows
+    table._verify_source_topic_partitions(owner.message.topic)
     topic = table.changelog_topic.get_topic_name()
     sent: Any = await app.producer.send(topic, key, value, owner.message.partition, None, None)
     return sent
