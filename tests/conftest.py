@@ -16,6 +16,8 @@ from uuid import uuid4
 
 import pytest
 
+from tests.support.system import free_port
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_RUNNER_PATH = REPO_ROOT / "deploy" / "kafka" / "kafka_runner.py"
 
@@ -46,9 +48,7 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def running_broker(data_dir: Path) -> Iterator[Any]:
     """Start a broker on free ports in `data_dir`, yield it, stop it."""
-    broker = kafka_runner.KafkaBroker(
-        data_dir, port=kafka_runner.free_port(), controller_port=kafka_runner.free_port()
-    )
+    broker = kafka_runner.KafkaBroker(data_dir, port=free_port(), controller_port=free_port())
     broker.start(timeout=120)
     try:
         yield broker

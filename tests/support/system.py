@@ -17,11 +17,22 @@ from services.core.settings import TopicSettings
 from services.core.supervisor import ALL_SERVICES, Supervisor
 from services.core.topics import Topics
 
+# Ports this test process handed out. The kernel may give bind(0) the port it released a
+# moment ago, so two calls in a row could return the same one: in one CI run the
+# normalizer and the categorizer both got port 35085, the normalizer could not bind its
+# HTTP server, and the e2e tests waited on a pipeline that never moved.
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that is free now and that this process never handed out."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class System:

@@ -23,6 +23,7 @@ from aiokafka.errors import for_code
 from services.core.kafka.clients import consumer_kwargs, producer_kwargs
 from services.core.settings import KafkaSettings
 from tests.support.kafka import group_offsets
+from tests.support.system import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio]
 
@@ -248,7 +249,9 @@ async def test_consumer_group_commit_and_resume(kafka_broker: Any, unique_name: 
 
 async def test_data_survives_kill_and_restart(tmp_path: Path, unique_name: Callable[[str], str]) -> None:
     """Own broker: a crash of the shared session broker would disturb other tests."""
-    broker = kafka_runner.KafkaBroker(tmp_path / "kafka", port=kafka_runner.free_port(), heap="256m")
+    broker = kafka_runner.KafkaBroker(
+        tmp_path / "kafka", port=free_port(), controller_port=free_port(), heap="256m"
+    )
     topic = unique_name("durable")
     try:
         await asyncio.to_thread(broker.start)
