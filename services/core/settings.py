@@ -46,6 +46,15 @@ class KafkaSettings(BaseModel):
         16 * MiB, description="Largest record produced/fetched; topics are created to match."
     )
     request_timeout_ms: int = 30_000
+    fetch_max_wait_ms: int = Field(
+        100,
+        ge=1,
+        description="Longest the broker holds a consumer's fetch while none of its partitions has new "
+        "records. A consumer has one fetch in flight per broker, and it leaves out the partitions whose "
+        "fetched records its stage has not taken yet: records arriving there wait for that fetch to "
+        "return. With faust's 1,500 ms the sink stalled up to 1.6 s at 50 articles/s (make bench); "
+        "lower costs an idle consumer more fetch requests.",
+    )
 
 
 class TopicSettings(BaseModel):

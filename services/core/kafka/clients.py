@@ -87,4 +87,5 @@ def consumer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     return common_kwargs(settings) | {
         "max_partition_fetch_bytes": FETCH_PARTITION_BYTES,
         "fetch_max_bytes": FETCH_TOTAL_BYTES,
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
     }

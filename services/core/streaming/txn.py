@@ -263,11 +263,11 @@ class TransactionalStage:
             self.restoring = False
 
     async def _read_changelogs(self, todo: dict[str, set[int]]) -> None:
+        # empty changelog partitions answer fast
         reader = AIOKafkaConsumer(
-            **consumer_kwargs(self.settings.kafka),
+            **(consumer_kwargs(self.settings.kafka) | {"fetch_max_wait_ms": 50}),
             isolation_level="read_committed",
             enable_auto_commit=False,
-            fetch_max_wait_ms=50,  # empty changelog partitions answer fast
         )
         await reader.start()
         # a dead worker's open transaction blocks the changelog until the broker aborts
