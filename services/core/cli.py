@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from pathlib import Path
 
+from services.core.priority import lower_priority
 from services.core.settings import SERVICE_SETTINGS
 
 SERVICES = tuple(SERVICE_SETTINGS)
@@ -97,13 +97,6 @@ def _parser() -> argparse.ArgumentParser:
     settings = sub.add_parser("settings", help="print every setting with its env var and default")
     settings.add_argument("--markdown", action="store_true")
     return parser
-
-
-def lower_priority(nice: int) -> int:
-    """Raise this process's niceness to at least `nice` (never lowers it: that needs root
-    and would undo an operator's own `nice`); returns the niceness now in force."""
-    current = os.nice(0)
-    return os.nice(nice - current) if nice > current else current
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,7 +99,8 @@ class _Base(BaseSettings):
         ge=0,
         le=19,
         description="CPU priority below normal (Unix nice, 0-19) that `newsflow run` gives this "
-        "service: a busy machine serves the others first.",
+        "service, and its session's scheduling group when it leads its session (as the supervisor "
+        "starts it): a busy machine serves the others first.",
     )
 
 
@@ -247,8 +248,9 @@ class RelatedSettings(_TableStageBase):
         10,
         ge=0,
         le=19,
-        description="CPU priority below normal (Unix nice): related lists are enrichment, so when "
-        "the CPUs are short the stages that make articles visible go first; 0 = equal share.",
+        description="CPU priority below normal (Unix nice, and its session group's when it leads "
+        "its session): related lists are enrichment, so when the CPUs are short the stages that "
+        "make articles visible go first; 0 = equal share.",
     )
     related_k: int = Field(10, ge=0, description="Related articles kept per article.")
 

@@ -266,6 +266,15 @@ def test_long_running_services_have_healthcheck_restart_policy_and_limits(
     assert limits.get("cpus") and limits.get("memory"), f"{name}: deploy.resources.limits cpus/memory"
 
 
+def test_the_related_worker_yields_the_cpu_across_containers(compose: dict[str, Any]) -> None:
+    """Its nice (RelatedSettings.nice) works within its container only; a lower cgroup
+    weight than every other newsflow service's keeps the pipeline first on a busy host."""
+    services = _services(compose)
+    assert SERVICE_SETTINGS["related"].model_fields["nice"].default > 0
+    weight = {name: services[name].get("cpu_shares", 1024) for name in NEWSFLOW_SERVICES}
+    assert all(weight["related"] < w for name, w in weight.items() if name != "related"), weight
+
+
 @pytest.mark.parametrize("name", NEWSFLOW_SERVICES)
 def test_newsflow_services_wait_for_the_topics_and_probe_readyz(compose: dict[str, Any], name: str) -> None:
     svc = _services(compose)[name]
