@@ -56,6 +56,9 @@ class ChangelogTable:
         self.dir = data_dir / name
         self._stores: dict[int, Rdict] = {}
         self._overlay: dict[int, dict[bytes, bytes | None]] = {}
+        # committed values read in the open transaction: the deduper reads a key to look
+        # it up, then again to update it, and RocksDB's get was ~14% of its CPU
+        self._reads: dict[int, dict[bytes, bytes | None]] = {}
         self._journal: list[tuple[int, bytes, object]] = []  # undo log of the current record
 
     # -- reads and writes inside a transaction -------------------------------------
@@ -63,8 +66,14 @@ class ChangelogTable:
         overlay = self._overlay.get(partition)
         if overlay is not None and key in overlay:
             return overlay[key]
+        reads = self._reads.get(partition)
+        if reads is None:
+            reads = self._reads[partition] = {}
+        elif key in reads:
+            return reads[key]
         value = self._store(partition).get(key)
-        return value if isinstance(value, bytes) else None
+        reads[key] = value = value if isinstance(value, bytes) else None
+        return value
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Stage a write (None deletes); its changelog record goes out at commit time."""
@@ -133,11 +142,12 @@ class ChangelogTable:
             if partition in changelog_offsets:
                 batch.put(_CHECKPOINT, changelog_offsets[partition].to_bytes(8, "big"))
             self._store(partition).write(batch)
-        self._overlay.clear()
-        self._journal.clear()
+        self.rollback()
 
     def rollback(self) -> None:
+        """Forget the open transaction's writes and reads (a read may be stale after it)."""
         self._overlay.clear()
+        self._reads.clear()
         self._journal.clear()
 
     # -- partitions -----------------------------------------------------------------
@@ -161,6 +171,7 @@ class ChangelogTable:
             if store is not None:
                 store.close()
             self._overlay.pop(partition, None)
+            self._reads.pop(partition, None)
 
     def close(self) -> None:
         self.release(set(self._stores))
@@ -199,6 +210,7 @@ class ChangelogTable:
             self.wipe(partition)
             start = beginning
         store = self._store(partition)
+        self._reads.pop(partition, None)  # the store changes under them
         consumer.seek(tp, start)
         applied, last = 0, start - 1
         started = time.monotonic()
