@@ -243,6 +243,7 @@ class ChangelogTable:
                         "seconds": round(time.monotonic() - started, 1),
                     },
                 )
+        self._reads.pop(partition, None)  # nothing read while it restored may be kept
         log.info(
             "table partition restored",
             extra={

@@ -61,11 +61,13 @@ async def test_restore_waits_for_an_open_transaction_and_keeps_its_committed_wri
     await (await second.send(topic, b"v2", key=b"k2", partition=0))  # written, not committed yet
 
     table = ChangelogTable("t", topic, tmp_path)
+    assert table.get(0, b"k1") is None  # read before the restore: must not outlive it
     reader = await _reader(bootstrap)
     try:
         restore = asyncio.create_task(table.restore(0, reader, warn_every_s=30))
         await asyncio.sleep(1.5)
         assert not restore.done(), "restore returned while a transaction on the changelog was open"
+        assert table.get(0, b"k2") is None  # read while restoring (not committed yet)
         await second.commit_transaction()
         applied = await asyncio.wait_for(restore, 30)
     finally:
