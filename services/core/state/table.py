@@ -142,10 +142,13 @@ class ChangelogTable:
             if partition in changelog_offsets:
                 batch.put(_CHECKPOINT, changelog_offsets[partition].to_bytes(8, "big"))
             self._store(partition).write(batch)
-        self.rollback()
+        self._end_transaction()
 
     def rollback(self) -> None:
-        """Forget the open transaction's writes and reads (a read may be stale after it)."""
+        self._end_transaction()
+
+    def _end_transaction(self) -> None:
+        """Forget the transaction's writes and reads (a read may be stale after it)."""
         self._overlay.clear()
         self._reads.clear()
         self._journal.clear()
@@ -182,6 +185,14 @@ class ChangelogTable:
         shutil.rmtree(self.dir / f"p{partition}", ignore_errors=True)
 
     async def restore(self, partition: int, consumer: AIOKafkaConsumer, warn_every_s: float = 40.0) -> int:
+        """`_restore`, then forget what was read of the partition before or during it: the
+        store changed under those reads (also when the restore was cut short)."""
+        try:
+            return await self._restore(partition, consumer, warn_every_s)
+        finally:
+            self._reads.pop(partition, None)
+
+    async def _restore(self, partition: int, consumer: AIOKafkaConsumer, warn_every_s: float) -> int:
         """Catch a partition up from its checkpoint to the changelog's end; returns records read.
 
         `consumer` is a started, group-less, read_committed consumer the caller shares
@@ -210,7 +221,6 @@ class ChangelogTable:
             self.wipe(partition)
             start = beginning
         store = self._store(partition)
-        self._reads.pop(partition, None)  # the store changes under them
         consumer.seek(tp, start)
         applied, last = 0, start - 1
         started = time.monotonic()
@@ -243,7 +253,6 @@ class ChangelogTable:
                         "seconds": round(time.monotonic() - started, 1),
                     },
                 )
-        self._reads.pop(partition, None)  # nothing read while it restored may be kept
         log.info(
             "table partition restored",
             extra={
